@@ -1,10 +1,30 @@
 // MelodAI — licensed under the Apache License 2.0.
-// The `melodai` command: parses the command line and dispatches to subcommands.
+// The `melodai` command: global flags, subcommand registration and dispatch.
 #include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "core/logging.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"MelodAI: decentralized, privacy-preserving music recommendation"};
   app.require_subcommand(1);
-  CLI11_PARSE(app, argc, argv);
-  return 0;
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace | debug | info | warn | error | off")->capture_default_str();
+  app.parse_complete_callback([&log_level] {
+    melodai::core::Status status = melodai::core::InitLogging(log_level);
+    if (!status.ok()) throw CLI::ValidationError("--log-level", status.message());
+  });
+  int exit_code = melodai::cli::kExitOk;
+  melodai::cli::RegisterDataCommand(app, exit_code);
+  melodai::cli::RegisterEvalCommand(app, exit_code);
+  melodai::cli::RegisterDemoCommand(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  }
+  return exit_code;
 }

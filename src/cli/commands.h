@@ -1,0 +1,48 @@
+// MelodAI — licensed under the Apache License 2.0.
+// Registration of the subcommands. Each Register* adds one subcommand to `app`; when it runs,
+// its callback stores the process exit code in `exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "rec/experiment.h"
+
+namespace melodai::cli {
+
+void RegisterDataCommand(CLI::App& app, int& exit_code);
+void RegisterEvalCommand(CLI::App& app, int& exit_code);
+void RegisterDemoCommand(CLI::App& app, int& exit_code);
+
+// Adds the protocol and evaluation flags shared by `eval` and `demo` to `command`.
+struct EvalFlags {
+  std::string protocol = "continuation";
+  std::string hide = "last";
+  double hide_fraction = 0.1;
+  uint32_t hide_count = 0;
+  double test_fraction = 0.1;
+  double valid_fraction = 0.1;
+  uint32_t min_item_support = 5;
+  uint32_t min_length = 2;
+  bool no_collapse = false;
+  bool keep_unseen = false;
+  std::string exclude_history = "auto";
+  size_t k = 10;
+  size_t k_large = 20;
+  size_t max_queries = 0;
+  bool on_valid = false;
+  uint64_t seed = 42;
+  size_t threads = 0;
+  std::vector<std::string> params;
+};
+void AddEvalFlags(CLI::App& command, EvalFlags& flags);
+
+// Turns the shared flags and model names ("all" expands) into experiment options;
+// kInvalidArgument names the bad flag.
+core::Result<rec::ExperimentOptions> BuildExperimentOptions(const EvalFlags& flags,
+                                                            const std::vector<std::string>& models);
+
+}  // namespace melodai::cli

@@ -1,0 +1,80 @@
+// MelodAI — licensed under the Apache License 2.0.
+// `melodai data stats` (dataset statistics) and `melodai data generate` (synthetic music
+// world in the MPD slice format).
+#include <cstdio>
+#include <memory>
+
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "core/file_util.h"
+#include "core/logging.h"
+#include "core/thread_pool.h"
+#include "data/dataset_stats.h"
+#include "data/synthetic.h"
+
+namespace melodai::cli {
+namespace {
+
+struct StatsOptions {
+  std::string data;
+  std::string format = "auto";
+  std::string json_out;
+  bool no_cache = false;
+  size_t threads = 0;
+};
+
+int RunStats(const StatsOptions& options) {
+  auto format = data::ParseDataFormat(options.format);
+  if (!format.ok()) return ReportError(format.status());
+  core::ThreadPool pool(ResolveThreads(options.threads));
+  data::LoadOptions load;
+  load.format = *format;
+  load.use_cache = !options.no_cache;
+  load.pool = &pool;
+  auto dataset = LoadWithLog(options.data, load);
+  if (!dataset.ok()) return ReportError(dataset.status());
+  const data::DatasetStats stats = data::ComputeStats(*dataset);
+  std::printf("%s", data::FormatStatsTable(stats).c_str());
+  if (!options.json_out.empty()) {
+    core::Status written = core::WriteFileAtomic(options.json_out, data::StatsToJson(stats) + "\n");
+    if (!written.ok()) return ReportError(written);
+  }
+  return kExitOk;
+}
+
+int RunGenerate(const std::string& out, const data::SyntheticOptions& options) {
+  MELODAI_LOG_INFO("generating a synthetic music world (seed {}) into {}", options.seed, out);
+  auto summary = data::GenerateSyntheticMpd(options, out);
+  if (!summary.ok()) return ReportError(summary.status());
+  std::printf("wrote %s: %s\n", out.c_str(), data::FormatSyntheticSummary(*summary).c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterDataCommand(CLI::App& app, int& exit_code) {
+  CLI::App* data_command = app.add_subcommand("data", "Inspect and generate datasets");
+  data_command->require_subcommand(1);
+
+  auto stats = std::make_shared<StatsOptions>();
+  CLI::App* stats_command = data_command->add_subcommand("stats", "Print dataset statistics");
+  stats_command->add_option("--data", stats->data, "dataset folder or file")->required();
+  stats_command->add_option("--format", stats->format, "auto | mpd | lastfm | csv | arff")->capture_default_str();
+  stats_command->add_option("--json", stats->json_out, "also write the statistics as JSON");
+  stats_command->add_flag("--no-cache", stats->no_cache, "do not read or write the dataset cache");
+  stats_command->add_option("--threads", stats->threads, "parser threads (0 = all cores)");
+  stats_command->callback([stats, &exit_code] { exit_code = RunStats(*stats); });
+
+  auto out = std::make_shared<std::string>();
+  auto generator = std::make_shared<data::SyntheticOptions>();
+  CLI::App* generate = data_command->add_subcommand("generate", "Write a synthetic world as MPD slices");
+  generate->add_option("--out", *out, "output folder")->required();
+  generate->add_option("--seed", generator->seed, "random seed")->capture_default_str();
+  generate->add_option("--playlists", generator->playlist_count, "number of playlists")->capture_default_str();
+  generate->add_option("--tracks", generator->track_count, "number of tracks")->capture_default_str();
+  generate->add_option("--artists", generator->artist_count, "number of artists")->capture_default_str();
+  generate->add_option("--genres", generator->genre_count, "number of genres")->capture_default_str();
+  generate->callback([out, generator, &exit_code] { exit_code = RunGenerate(*out, *generator); });
+}
+
+}  // namespace melodai::cli
