@@ -45,7 +45,10 @@ class Recommender {
   // Rating prediction for RMSE (Last.fm log play counts). Models that do not predict a rating
   // return false from SupportsRating and are reported as "n/a", never with a made-up value.
   virtual bool SupportsRating() const { return false; }
-  // REQUIRES: SupportsRating().
+  // The predicted rating of `item` for the query's user, on the log(1 + weight) scale: the
+  // evaluator compares it with log(1 + w) for a target event of weight w (a play count), so a
+  // model trained on raw weights must transform them the same way.
+  // REQUIRES: SupportsRating(). Thread-safe like Score.
   virtual float PredictRating(const Query& query, data::ItemId item) const;
 };
 
