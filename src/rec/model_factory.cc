@@ -1,0 +1,245 @@
+// MelodAI — licensed under the Apache License 2.0.
+// MakeRecommender: per-model tables of named parameters that parse override text into the
+// option structs, then the models' own Create validation.
+#include "rec/model_factory.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <span>
+
+#include "rec/als.h"
+#include "rec/bpr.h"
+#include "rec/item_knn.h"
+#include "rec/popularity.h"
+#include "rec/user_knn.h"
+
+namespace melodai::rec {
+namespace {
+
+constexpr size_t kMaxThreadsHint = 4096;
+
+// A named option of a model: parses value text into its field, or says what was expected.
+struct Parameter {
+  std::string_view key;
+  std::function<core::Status(std::string_view text)> parse;
+};
+
+std::function<core::Status(std::string_view)> Unsigned(uint32_t& field) {
+  return [&field](std::string_view text) {
+    uint32_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
+      return core::InvalidArgumentError("expected an unsigned 32-bit integer");
+    }
+    field = value;
+    return core::Status::Ok();
+  };
+}
+
+std::function<core::Status(std::string_view)> Real(double& field) {
+  return [&field](std::string_view text) {
+    double value = 0.0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size() ||
+        !std::isfinite(value)) {
+      return core::InvalidArgumentError("expected a finite number");
+    }
+    field = value;
+    return core::Status::Ok();
+  };
+}
+
+std::function<core::Status(std::string_view)> Boolean(bool& field) {
+  return [&field](std::string_view text) {
+    if (text == "true" || text == "1") {
+      field = true;
+    } else if (text == "false" || text == "0") {
+      field = false;
+    } else {
+      return core::InvalidArgumentError("expected true, false, 1 or 0");
+    }
+    return core::Status::Ok();
+  };
+}
+
+std::string JoinKeys(std::span<const Parameter> parameters) {
+  std::vector<std::string_view> keys;
+  for (const Parameter& parameter : parameters) keys.push_back(parameter.key);
+  std::sort(keys.begin(), keys.end());
+  return fmt::format("{}", fmt::join(keys, ", "));
+}
+
+// Applies every override to its parameter; errors name the model and the parameter.
+core::Status ApplyOverrides(std::string_view model,
+                            const std::map<std::string, std::string>& overrides,
+                            std::span<const Parameter> parameters) {
+  for (const auto& [key, text] : overrides) {
+    const auto found = std::find_if(parameters.begin(), parameters.end(),
+                                    [&](const Parameter& p) { return p.key == key; });
+    if (found == parameters.end()) {
+      return core::InvalidArgumentError(fmt::format(
+          "unknown parameter '{}' for model '{}' (valid: {})", key, model, JoinKeys(parameters)));
+    }
+    const core::Status status = found->parse(text);
+    if (!status.ok()) {
+      return core::InvalidArgumentError(
+          fmt::format("invalid value '{}' for parameter '{}' of "
+                      "model '{}': {}",
+                      text, key, model, status.message()));
+    }
+  }
+  return core::Status::Ok();
+}
+
+void AddBaselineParameters(BaselineOptions& options, std::vector<Parameter>& parameters) {
+  parameters.push_back({"item_shrinkage", Real(options.item_shrinkage)});
+  parameters.push_back({"user_shrinkage", Real(options.user_shrinkage)});
+  parameters.push_back({"bias_iterations", Unsigned(options.iterations)});
+}
+
+std::vector<Parameter> PopParameters(MostPopularOptions& options) {
+  std::vector<Parameter> parameters;
+  AddBaselineParameters(options.baseline, parameters);
+  return parameters;
+}
+
+std::vector<Parameter> ItemKnnParameters(ItemKnnOptions& options) {
+  std::vector<Parameter> parameters = {
+      {"neighbours", Unsigned(options.neighbours)},
+      {"alpha", Real(options.alpha)},
+      {"lambda", Real(options.lambda)},
+      {"history_decay", Real(options.history_decay)},
+      {"popularity_fallback", Boolean(options.popularity_fallback)},
+      {"rating_shrinkage", Real(options.rating_shrinkage)},
+  };
+  AddBaselineParameters(options.baseline, parameters);
+  return parameters;
+}
+
+std::vector<Parameter> UserKnnParameters(UserKnnOptions& options) {
+  std::vector<Parameter> parameters = {
+      {"neighbours", Unsigned(options.neighbours)},
+      {"exponent", Real(options.exponent)},
+      {"popularity_fallback", Boolean(options.popularity_fallback)},
+      {"rating_shrinkage", Real(options.rating_shrinkage)},
+  };
+  AddBaselineParameters(options.baseline, parameters);
+  return parameters;
+}
+
+std::vector<Parameter> AlsParameters(AlsOptions& options) {
+  return {
+      {"factors", Unsigned(options.factors)},
+      {"regularization", Real(options.regularization)},
+      {"alpha", Real(options.alpha)},
+      {"iterations", Unsigned(options.iterations)},
+      {"init_stddev", Real(options.init_stddev)},
+      {"confidence",
+       [&options](std::string_view text) {
+         core::Result<AlsConfidence> confidence = ParseAlsConfidence(text);
+         if (!confidence.ok()) return core::InvalidArgumentError("expected binary, weight or log");
+         options.confidence = *confidence;
+         return core::Status::Ok();
+       }},
+  };
+}
+
+std::vector<Parameter> BprParameters(BprOptions& options) {
+  return {
+      {"factors", Unsigned(options.factors)},
+      {"learning_rate", Real(options.learning_rate)},
+      {"regularization", Real(options.regularization)},
+      {"bias_regularization", Real(options.bias_regularization)},
+      {"epochs", Unsigned(options.epochs)},
+      {"init_stddev", Real(options.init_stddev)},
+      {"fold_in_epochs", Unsigned(options.fold_in_epochs)},
+      {"fold_in_learning_rate", Real(options.fold_in_learning_rate)},
+  };
+}
+
+// Parses the overrides into `options` and creates the model of type Model.
+template <typename Model, typename Options>
+core::Result<std::unique_ptr<Recommender>> Build(
+    std::string_view name, const ModelConfig& config, Options options,
+    std::vector<Parameter> (*parameters_of)(Options&)) {
+  const std::vector<Parameter> parameters = parameters_of(options);
+  MELODAI_RETURN_IF_ERROR(ApplyOverrides(name, config.overrides, parameters));
+  MELODAI_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::Create(options));
+  return std::unique_ptr<Recommender>(std::move(model));
+}
+
+core::Status UnknownModel(std::string_view name) {
+  return core::InvalidArgumentError(
+      fmt::format("unknown model '{}' (valid: {})", name, fmt::join(RecommenderNames(), ", ")));
+}
+
+std::vector<std::string> SortedKeys(const std::vector<Parameter>& parameters) {
+  std::vector<std::string> keys;
+  for (const Parameter& parameter : parameters) keys.emplace_back(parameter.key);
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+}  // namespace
+
+std::vector<std::string> RecommenderNames() { return {"pop", "itemknn", "userknn", "als", "bpr"}; }
+
+core::Result<std::vector<std::string>> RecommenderParameterNames(std::string_view name) {
+  if (name == "pop") {
+    MostPopularOptions options;
+    return SortedKeys(PopParameters(options));
+  }
+  if (name == "itemknn") {
+    ItemKnnOptions options;
+    return SortedKeys(ItemKnnParameters(options));
+  }
+  if (name == "userknn") {
+    UserKnnOptions options;
+    return SortedKeys(UserKnnParameters(options));
+  }
+  if (name == "als") {
+    AlsOptions options;
+    return SortedKeys(AlsParameters(options));
+  }
+  if (name == "bpr") {
+    BprOptions options;
+    return SortedKeys(BprParameters(options));
+  }
+  return UnknownModel(name);
+}
+
+core::Result<std::unique_ptr<Recommender>> MakeRecommender(std::string_view name,
+                                                           const ModelConfig& config) {
+  if (config.threads > kMaxThreadsHint) {
+    return core::InvalidArgumentError(
+        fmt::format("threads must be at most {}, got {}", kMaxThreadsHint, config.threads));
+  }
+  if (name == "pop") {
+    return Build<MostPopular>(name, config, MostPopularOptions{}, &PopParameters);
+  }
+  if (name == "itemknn") {
+    return Build<ItemKnn>(name, config, ItemKnnOptions{}, &ItemKnnParameters);
+  }
+  if (name == "userknn") {
+    return Build<UserKnn>(name, config, UserKnnOptions{}, &UserKnnParameters);
+  }
+  if (name == "als") {
+    AlsOptions options;
+    options.seed = config.seed;
+    return Build<Als>(name, config, options, &AlsParameters);
+  }
+  if (name == "bpr") {
+    BprOptions options;
+    options.seed = config.seed;
+    return Build<Bpr>(name, config, options, &BprParameters);
+  }
+  return UnknownModel(name);
+}
+
+}  // namespace melodai::rec
