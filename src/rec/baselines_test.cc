@@ -342,7 +342,9 @@ TEST(ItemKnnTest, NeighbourLimitAndNextItemDecay) {
   for (ItemId i = 0; i <= 9; ++i) EXPECT_EQ(limited->Neighbours(i).size(), 2u);
 
   // Next-item with decay 0 uses only the last item: history {8, 2} scores like {2}.
-  std::unique_ptr<ItemKnn> plain = ItemKnn::Create({}).value();
+  ItemKnnOptions last_only;
+  last_only.history_decay = 0.0;
+  std::unique_ptr<ItemKnn> plain = ItemKnn::Create(last_only).value();
   ASSERT_TRUE(plain->Fit(catalog, train, pool).ok());
   EXPECT_EQ(ScoreOf(*plain, data::QueryKind::kNextItem, {8, 2}),
             ScoreOf(*plain, data::QueryKind::kNextItem, {2}));
