@@ -74,6 +74,11 @@ core::Result<rec::ExperimentOptions> BuildExperimentOptions(const EvalFlags& fla
       options.models.push_back(model);
     }
   }
+  // Fail before loading any data: every model name and parameter, and the protocol options.
+  MELODAI_RETURN_IF_ERROR(data::ValidateProtocolOptions(options.protocol));
+  for (const std::string& model : options.models) {
+    MELODAI_RETURN_IF_ERROR(rec::MakeRecommender(model, options.config).status());
+  }
   return options;
 }
 

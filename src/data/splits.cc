@@ -55,7 +55,9 @@ uint32_t HiddenCount(size_t length, const ProtocolOptions& options) {
   return static_cast<uint32_t>(hidden);
 }
 
-core::Status ValidateOptions(const ProtocolOptions& options) {
+}  // namespace
+
+core::Status ValidateProtocolOptions(const ProtocolOptions& options) {
   auto bad = [](const std::string& what) { return core::InvalidArgumentError(what); };
   if (!(options.test_fraction > 0.0 && options.test_fraction < 1.0)) {
     return bad("test fraction must lie in (0, 1), got " + std::to_string(options.test_fraction));
@@ -75,8 +77,6 @@ core::Status ValidateOptions(const ProtocolOptions& options) {
   }
   return core::Status::Ok();
 }
-
-}  // namespace
 
 core::Result<Protocol> ParseProtocol(std::string_view text) {
   if (text == "next-item") return Protocol::kNextItem;
@@ -244,7 +244,7 @@ core::Result<ProtocolSplit> LeaveLastOutSplit(const Interactions& pre, ProtocolS
 
 core::Result<ProtocolSplit> MakeProtocolSplit(const Interactions& sequences,
                                               const ProtocolOptions& options) {
-  MELODAI_RETURN_IF_ERROR(ValidateOptions(options));
+  MELODAI_RETURN_IF_ERROR(ValidateProtocolOptions(options));
   ProtocolSplit split;
   Interactions pre = Preprocess(sequences, options.preprocess, &split.preprocess);
   if (options.protocol == Protocol::kLeaveLastOut) return LeaveLastOutSplit(pre, std::move(split));

@@ -82,6 +82,10 @@ struct ProtocolSplit {
   size_t train_items = 0;  // distinct items in train
 };
 
+// kInvalidArgument naming the first absurd option (fractions outside their range, thresholds
+// beyond any real dataset).
+core::Status ValidateProtocolOptions(const ProtocolOptions& options);
+
 // Builds the split. Sequence-level protocols shuffle sequences with `seed` and cut test,
 // then valid, then train. kInvalidArgument for absurd fractions; kFailedPrecondition when
 // nothing is left to train or test on.

@@ -16,17 +16,17 @@
 namespace melodai {
 namespace {
 
-struct Run {
+struct CliRun {
   int exit_code = -1;
   std::string output;  // stdout and stderr together
 };
 
 // Runs the binary with its cache in `cache_dir` (a scratch folder unless given).
-Run RunMelodai(const std::string& arguments, const std::filesystem::path& cache_dir = {}) {
+CliRun RunMelodai(const std::string& arguments, const std::filesystem::path& cache_dir = {}) {
   static const std::filesystem::path scratch_cache = testing::MakeTempDir("cli_default_cache");
   const std::string command = "MELODAI_CACHE_DIR=" + (cache_dir.empty() ? scratch_cache : cache_dir).string() +
                               " " + MELODAI_BINARY + " " + arguments + " 2>&1";
-  Run run;
+  CliRun run;
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return run;
   std::array<char, 4096> buffer;
@@ -49,7 +49,7 @@ constexpr const char* kGoodSlice = R"({"info": {"slice": "0-999"}, "playlists": 
     {"track_uri": "spotify:track:1", "track_name": "x", "artist_name": "y"},
     {"track_uri": "spotify:track:2", "track_name": "x2", "artist_name": "y"}]}]})";
 
-void ExpectCleanFailure(const Run& run, const std::string& must_mention) {
+void ExpectCleanFailure(const CliRun& run, const std::string& must_mention) {
   EXPECT_NE(run.exit_code, 0) << run.output;
   EXPECT_LT(run.exit_code, 128) << "crashed: " << run.output;
   EXPECT_NE(run.output.find("melodai: error:"), std::string::npos) << run.output;
@@ -59,7 +59,7 @@ void ExpectCleanFailure(const Run& run, const std::string& must_mention) {
 TEST(CliTest, TruncatedSliceNamesFileAndPosition) {
   const std::string good = kGoodSlice;
   const auto dir = SliceFolder("cli_truncated", good.substr(0, good.size() / 2));
-  Run run = RunMelodai("data stats --no-cache --data " + dir.string());
+  CliRun run = RunMelodai("data stats --no-cache --data " + dir.string());
   ExpectCleanFailure(run, "mpd.slice.0-999.json:");
 }
 
@@ -99,20 +99,20 @@ TEST(CliTest, AbsurdParametersAreRejected) {
 TEST(CliTest, StatsOnRealSampleAndCacheReload) {
   const auto cache = testing::MakeTempDir("cli_cache");
   const std::string data = (testing::SharedDataDir() / "mpd-fullschema-sample").string();
-  Run first = RunMelodai("data stats --data " + data, cache);
+  CliRun first = RunMelodai("data stats --data " + data, cache);
   ASSERT_EQ(first.exit_code, 0) << first.output;
   EXPECT_NE(first.output.find("1448"), std::string::npos) << first.output;
-  Run cached = RunMelodai("data stats --data " + data, cache);
+  CliRun cached = RunMelodai("data stats --data " + data, cache);
   ASSERT_EQ(cached.exit_code, 0) << cached.output;
   EXPECT_NE(cached.output.find("from cache"), std::string::npos) << cached.output;
 }
 
 TEST(CliTest, GenerateThenEvalEveryBaseline) {
   const auto dir = testing::MakeTempDir("cli_world");
-  Run generate = RunMelodai("data generate --out " + (dir / "world").string() +
+  CliRun generate = RunMelodai("data generate --out " + (dir / "world").string() +
                             " --playlists 400 --tracks 3000 --artists 600 --seed 5");
   ASSERT_EQ(generate.exit_code, 0) << generate.output;
-  Run eval = RunMelodai("eval --no-cache --data " + (dir / "world").string() + " --model all --threads 2 --json " +
+  CliRun eval = RunMelodai("eval --no-cache --data " + (dir / "world").string() + " --model all --threads 2 --json " +
                         (dir / "report.json").string());
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
   for (const char* model : {"pop", "itemknn", "userknn", "als", "bpr"}) {
