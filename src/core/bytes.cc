@@ -16,7 +16,7 @@ void ByteWriter::PutString(std::string_view value) {
 }
 
 void ByteWriter::PutRaw(const void* data, size_t size) {
-  buffer_.append(static_cast<const char*>(data), size);
+  if (size > 0) buffer_.append(static_cast<const char*>(data), size);
 }
 
 Status ByteReader::Truncated(std::string_view field, uint64_t wanted) const {
@@ -27,7 +27,7 @@ Status ByteReader::Truncated(std::string_view field, uint64_t wanted) const {
 
 Status ByteReader::GetRaw(void* target, size_t size, std::string_view field) {
   if (size > remaining()) return Truncated(field, size);
-  std::memcpy(target, data_.data() + offset_, size);
+  if (size > 0) std::memcpy(target, data_.data() + offset_, size);
   offset_ += size;
   return Status::Ok();
 }

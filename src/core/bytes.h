@@ -73,7 +73,7 @@ class ByteReader {
       return Truncated(field, count * sizeof(T));
     }
     values.resize(count);
-    std::memcpy(values.data(), data_.data() + offset_, count * sizeof(T));
+    if (count > 0) std::memcpy(values.data(), data_.data() + offset_, count * sizeof(T));
     offset_ += count * sizeof(T);
     return Status::Ok();
   }

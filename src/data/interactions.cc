@@ -68,6 +68,9 @@ core::Status Interactions::Decode(core::ByteReader& reader, size_t catalog_size)
   MELODAI_RETURN_IF_ERROR(reader.GetArray(weights_, "interactions.weights", kMaxEvents));
   MELODAI_RETURN_IF_ERROR(reader.GetArray(external_ids_, "interactions.external_ids", kMaxEvents));
   MELODAI_RETURN_IF_ERROR(names_.Decode(reader, "interactions.names"));
+  if (timestamps_flag > 1 || weights_flag > 1) {
+    return core::DataLossError("interaction flags must be 0 or 1");
+  }
   has_timestamps_ = timestamps_flag != 0;
   has_weights_ = weights_flag != 0;
   if (offsets_.empty() || offsets_.front() != 0 || offsets_.back() != items_.size()) {
