@@ -8,8 +8,13 @@ namespace melodai::data {
 
 ItemId Catalog::AddItem(std::string_view uri, std::string_view name, std::string_view artist,
                         MediaType type) {
+  return AddItemHashed(uri, core::Hash64(uri), name, artist, type);
+}
+
+ItemId Catalog::AddItemHashed(std::string_view uri, uint64_t uri_hash, std::string_view name,
+                              std::string_view artist, MediaType type) {
   const size_t before = uris_.size();
-  const ItemId id = uris_.Intern(uri);
+  const ItemId id = uris_.InternHashed(uri, uri_hash);
   if (uris_.size() == before) return id;
   names_.Append(name);
   artist_of_.push_back(artists_.Intern(artist));
@@ -32,6 +37,7 @@ core::Status Catalog::SetFeatures(size_t dim, std::vector<float> values) {
 void Catalog::Reserve(size_t items, size_t text_bytes) {
   uris_.Reserve(items, text_bytes / 2);
   names_.Reserve(items, text_bytes / 2);
+  artists_.Reserve(items / 4, text_bytes / 16);
   artist_of_.reserve(items);
   media_type_.reserve(items);
 }

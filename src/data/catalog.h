@@ -30,6 +30,9 @@ class Catalog {
   // occurrence win).
   ItemId AddItem(std::string_view uri, std::string_view name, std::string_view artist,
                  MediaType type = MediaType::kTrack);
+  // As AddItem, with uri_hash == core::Hash64(uri) already computed by the caller.
+  ItemId AddItemHashed(std::string_view uri, uint64_t uri_hash, std::string_view name,
+                       std::string_view artist, MediaType type = MediaType::kTrack);
   std::optional<ItemId> Find(std::string_view uri) const { return uris_.Find(uri); }
 
   size_t size() const { return artist_of_.size(); }

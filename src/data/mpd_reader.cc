@@ -723,7 +723,7 @@ class ItemIndex {
       position = (position + 1) & mask;
     }
     const size_t before = catalog.size();
-    const ItemId item = catalog.AddItem(row.uri, row.name, row.artist, MediaType::kTrack);
+    const ItemId item = catalog.AddItemHashed(row.uri, row.uri_hash, row.name, row.artist, MediaType::kTrack);
     MELODAI_CHECK_EQ(catalog.size(), before + 1);  // the table mirrors the catalog
     slots_[position] = Slot{hash, item};
     ++count_;

@@ -8,9 +8,11 @@
 
 namespace melodai::data {
 
-// slots hold id + 1 (0 = empty); load factor kept at or below one half.
+// A slot holds (32-bit hash tag << 32) | (id + 1); 0 marks an empty slot. The tag picks the
+// home position and is compared before the strings, and growth re-slots entries from their
+// tags without rehashing any string. Load factor kept at or below one half.
 struct StringPool::Index {
-  std::vector<uint32_t> slots;
+  std::vector<uint64_t> slots;
   size_t count = 0;
   std::atomic<bool> built{false};
 };
@@ -18,6 +20,8 @@ struct StringPool::Index {
 namespace {
 constexpr size_t kMaxStrings = size_t{1} << 31;
 constexpr size_t kMaxTextBytes = size_t{1} << 36;
+
+inline uint32_t Tag(uint64_t hash) { return static_cast<uint32_t>(hash ^ (hash >> 32)); }
 }  // namespace
 
 StringPool::StringPool()
@@ -49,32 +53,39 @@ std::string_view StringPool::Get(uint32_t id) const {
 void StringPool::Reserve(size_t strings, size_t bytes) {
   offsets_.reserve(strings + 1);
   text_.reserve(bytes);
+  if (index_->built.load(std::memory_order_relaxed)) GrowIndex(strings);
 }
 
-void StringPool::IndexInsert(uint32_t id) const {
+void StringPool::GrowIndex(size_t minimum_count) const {
   Index& index = *index_;
-  if ((index.count + 1) * 2 > index.slots.size()) {
-    // Grow and reinsert every id already indexed.
-    size_t capacity = index.slots.empty() ? 1024 : index.slots.size() * 2;
-    while (capacity < (index.count + 1) * 2) capacity *= 2;
-    std::vector<uint32_t> old = std::move(index.slots);
-    index.slots.assign(capacity, 0);
-    const size_t mask = capacity - 1;
-    for (uint32_t slot_value : old) {
-      if (slot_value == 0) continue;
-      size_t position = core::Hash64(Get(slot_value - 1)) & mask;
-      while (index.slots[position] != 0) position = (position + 1) & mask;
-      index.slots[position] = slot_value;
-    }
+  size_t capacity = index.slots.empty() ? 1024 : index.slots.size();
+  while (capacity < minimum_count * 2) capacity *= 2;
+  if (capacity == index.slots.size()) return;
+  std::vector<uint64_t> old = std::move(index.slots);
+  index.slots.assign(capacity, 0);
+  const size_t mask = capacity - 1;
+  for (uint64_t slot : old) {
+    if (slot == 0) continue;
+    size_t position = (slot >> 32) & mask;
+    while (index.slots[position] != 0) position = (position + 1) & mask;
+    index.slots[position] = slot;
   }
+}
+
+void StringPool::IndexInsert(uint32_t id, uint64_t hash) const {
+  Index& index = *index_;
+  if ((index.count + 1) * 2 > index.slots.size()) GrowIndex(index.count + 1);
   const size_t mask = index.slots.size() - 1;
+  const uint32_t tag = Tag(hash);
   const std::string_view value = Get(id);
-  size_t position = core::Hash64(value) & mask;
+  size_t position = tag & mask;
   while (index.slots[position] != 0) {
-    if (Get(index.slots[position] - 1) == value) return;  // Keep the first id of a duplicate.
+    const uint64_t slot = index.slots[position];
+    // Keep the first id of a duplicate string.
+    if ((slot >> 32) == tag && Get(static_cast<uint32_t>(slot) - 1) == value) return;
     position = (position + 1) & mask;
   }
-  index.slots[position] = id + 1;
+  index.slots[position] = (uint64_t{tag} << 32) | (uint64_t{id} + 1);
   ++index.count;
 }
 
@@ -84,22 +95,31 @@ void StringPool::EnsureIndex() const {
   if (index_->built.load(std::memory_order_relaxed)) return;
   index_->slots.clear();
   index_->count = 0;
-  for (uint32_t id = 0; id < size(); ++id) IndexInsert(id);
+  GrowIndex(size());
+  for (uint32_t id = 0; id < size(); ++id) IndexInsert(id, core::Hash64(Get(id)));
   index_->built.store(true, std::memory_order_release);
 }
 
-std::optional<uint32_t> StringPool::Find(std::string_view value) const {
+std::optional<uint32_t> StringPool::FindHashed(std::string_view value, uint64_t hash) const {
   EnsureIndex();
   const Index& index = *index_;
   if (index.slots.empty()) return std::nullopt;
   const size_t mask = index.slots.size() - 1;
-  size_t position = core::Hash64(value) & mask;
+  const uint32_t tag = Tag(hash);
+  size_t position = tag & mask;
   while (index.slots[position] != 0) {
-    const uint32_t id = index.slots[position] - 1;
-    if (Get(id) == value) return id;
+    const uint64_t slot = index.slots[position];
+    if ((slot >> 32) == tag) {
+      const uint32_t id = static_cast<uint32_t>(slot) - 1;
+      if (Get(id) == value) return id;
+    }
     position = (position + 1) & mask;
   }
   return std::nullopt;
+}
+
+std::optional<uint32_t> StringPool::Find(std::string_view value) const {
+  return FindHashed(value, core::Hash64(value));
 }
 
 uint32_t StringPool::Append(std::string_view value) {
@@ -107,14 +127,21 @@ uint32_t StringPool::Append(std::string_view value) {
   text_.append(value);
   offsets_.push_back(text_.size());
   const uint32_t id = static_cast<uint32_t>(size() - 1);
-  if (index_->built.load(std::memory_order_relaxed)) IndexInsert(id);
+  if (index_->built.load(std::memory_order_relaxed)) IndexInsert(id, core::Hash64(value));
   return id;
 }
 
-uint32_t StringPool::Intern(std::string_view value) {
-  if (std::optional<uint32_t> found = Find(value)) return *found;
-  return Append(value);
+uint32_t StringPool::InternHashed(std::string_view value, uint64_t hash) {
+  if (std::optional<uint32_t> found = FindHashed(value, hash)) return *found;
+  MELODAI_CHECK_LT(size(), kMaxStrings);
+  text_.append(value);
+  offsets_.push_back(text_.size());
+  const uint32_t id = static_cast<uint32_t>(size() - 1);
+  IndexInsert(id, hash);  // FindHashed built the index.
+  return id;
 }
+
+uint32_t StringPool::Intern(std::string_view value) { return InternHashed(value, core::Hash64(value)); }
 
 void StringPool::Encode(core::ByteWriter& writer) const {
   writer.PutArray<uint64_t>(offsets_);

@@ -32,6 +32,8 @@ class StringPool {
 
   // Returns the id of `value`, adding it when new.
   uint32_t Intern(std::string_view value);
+  // As Intern, with hash == core::Hash64(value) already computed by the caller.
+  uint32_t InternHashed(std::string_view value, uint64_t hash);
   // Appends `value` without looking for an equal string (for non-key text such as names).
   uint32_t Append(std::string_view value);
   std::optional<uint32_t> Find(std::string_view value) const;
@@ -50,7 +52,10 @@ class StringPool {
  private:
   struct Index;
   void EnsureIndex() const;
-  void IndexInsert(uint32_t id) const;
+  // Inserts `id` (whose string hashes to `hash`) unless an equal string is indexed already.
+  void IndexInsert(uint32_t id, uint64_t hash) const;
+  void GrowIndex(size_t minimum_count) const;
+  std::optional<uint32_t> FindHashed(std::string_view value, uint64_t hash) const;
 
   std::string text_;
   std::vector<uint64_t> offsets_;
