@@ -79,9 +79,11 @@ std::string JoinKeys(std::span<const Parameter> parameters) {
 core::Status ApplyOverrides(std::string_view model,
                             const std::map<std::string, std::string>& overrides,
                             std::span<const Parameter> parameters) {
-  for (const auto& [key, text] : overrides) {
+  for (const auto& entry : overrides) {
+    const std::string& key = entry.first;
+    const std::string& text = entry.second;
     const auto found = std::find_if(parameters.begin(), parameters.end(),
-                                    [&](const Parameter& p) { return p.key == key; });
+                                    [&key](const Parameter& p) { return p.key == key; });
     if (found == parameters.end()) {
       return core::InvalidArgumentError(fmt::format(
           "unknown parameter '{}' for model '{}' (valid: {})", key, model, JoinKeys(parameters)));
