@@ -88,8 +88,12 @@ nlohmann::json ExperimentToJson(const rec::ExperimentReport& report) {
   return json;
 }
 
-core::Result<data::Dataset> LoadWithLog(const std::filesystem::path& path,
-                                        const data::LoadOptions& options) {
+core::Result<data::Dataset> LoadWithLog(const std::filesystem::path& path, std::string_view format,
+                                        bool use_cache, core::ThreadPool& pool) {
+  data::LoadOptions options;
+  MELODAI_ASSIGN_OR_RETURN(options.format, data::ParseDataFormat(format));
+  options.use_cache = use_cache;
+  options.pool = &pool;
   data::LoadInfo info;
   MELODAI_LOG_INFO("loading {}", path.string());
   auto dataset = data::LoadDataset(path, options, &info);

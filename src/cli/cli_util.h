@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "core/thread_pool.h"
 #include "data/loader.h"
 #include "rec/experiment.h"
 
@@ -45,9 +46,10 @@ class ProgressLine {
 
 nlohmann::json ExperimentToJson(const rec::ExperimentReport& report);
 
-// Loads a dataset with the standard cache options and logs what happened.
-core::Result<data::Dataset> LoadWithLog(const std::filesystem::path& path,
-                                        const data::LoadOptions& options);
+// Loads a dataset in `format` ("auto", "mpd", ...; kInvalidArgument when unknown), through
+// the cache unless use_cache is false, parsing on `pool`, and logs what happened.
+core::Result<data::Dataset> LoadWithLog(const std::filesystem::path& path, std::string_view format,
+                                        bool use_cache, core::ThreadPool& pool);
 
 // Writes `json` (pretty) to `path`, creating folders.
 core::Status WriteJson(const std::filesystem::path& path, const nlohmann::json& json);

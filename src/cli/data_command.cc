@@ -24,14 +24,8 @@ struct StatsOptions {
 };
 
 int RunStats(const StatsOptions& options) {
-  auto format = data::ParseDataFormat(options.format);
-  if (!format.ok()) return ReportError(format.status());
   core::ThreadPool pool(ResolveThreads(options.threads));
-  data::LoadOptions load;
-  load.format = *format;
-  load.use_cache = !options.no_cache;
-  load.pool = &pool;
-  auto dataset = LoadWithLog(options.data, load);
+  auto dataset = LoadWithLog(options.data, options.format, !options.no_cache, pool);
   if (!dataset.ok()) return ReportError(dataset.status());
   const data::DatasetStats stats = data::ComputeStats(*dataset);
   std::printf("%s", data::FormatStatsTable(stats).c_str());

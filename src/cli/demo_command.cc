@@ -42,11 +42,9 @@ int RunDemo(DemoOptions options) {
   core::ThreadPool pool(ResolveThreads(options.flags.threads));
   auto world = PrepareWorld(options);
   if (!world.ok()) return ReportError(world.status());
-  data::LoadOptions load;
-  load.pool = &pool;
-  load.use_cache = !options.data.empty();  // the generated world is rewritten on every run
   MELODAI_LOG_INFO("step 2/3: loading {}", world->string());
-  auto dataset = LoadWithLog(*world, load);
+  // The generated world is rewritten on every run, so caching it would only cost time.
+  auto dataset = LoadWithLog(*world, "auto", !options.data.empty(), pool);
   if (!dataset.ok()) return ReportError(dataset.status());
   std::printf("== dataset: %s\n%s\n", world->string().c_str(),
               data::FormatStatsTable(data::ComputeStats(*dataset)).c_str());

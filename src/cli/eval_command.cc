@@ -87,17 +87,11 @@ namespace {
 int RunEval(const EvalCommandOptions& command) {
   auto options = BuildExperimentOptions(command.flags, command.models);
   if (!options.ok()) return ReportError(options.status());
-  auto format = data::ParseDataFormat(command.format);
-  if (!format.ok()) return ReportError(format.status());
   core::ThreadPool pool(ResolveThreads(command.flags.threads));
   options->config.threads = pool.thread_count();
   MELODAI_LOG_INFO("seed {} threads {}", command.flags.seed, pool.thread_count());
 
-  data::LoadOptions load;
-  load.format = *format;
-  load.use_cache = !command.no_cache;
-  load.pool = &pool;
-  auto dataset = LoadWithLog(command.data, load);
+  auto dataset = LoadWithLog(command.data, command.format, !command.no_cache, pool);
   if (!dataset.ok()) return ReportError(dataset.status());
 
   options->log = [](const std::string& line) { MELODAI_LOG_INFO("{}", line); };

@@ -705,61 +705,12 @@ core::Result<simdjson::padded_string> ReadPadded(const std::filesystem::path& pa
   return buffer;
 }
 
-// Maps track uris to catalog ids using the hashes computed while parsing, so the serial
-// merge does one probe per track and touches Catalog::AddItem only for new tracks.
-// Invariants: every item of the catalog it serves is in the table exactly once, so the
-// catalog must be extended only through FindOrAdd; load factor at most one half.
-class ItemIndex {
- public:
-  // Returns the id of row.uri, adding the track to `catalog` when new.
-  ItemId FindOrAdd(const TrackRow& row, Catalog& catalog) {
-    if ((count_ + 1) * 2 > slots_.size()) Grow();
-    const size_t mask = slots_.size() - 1;
-    const auto hash = static_cast<uint32_t>(row.uri_hash);
-    size_t position = hash & mask;
-    while (slots_[position].item != kInvalidItem) {
-      const Slot& slot = slots_[position];
-      if (slot.hash == hash && catalog.uri(slot.item) == row.uri) return slot.item;
-      position = (position + 1) & mask;
-    }
-    const size_t before = catalog.size();
-    const ItemId item = catalog.AddItemHashed(row.uri, row.uri_hash, row.name, row.artist, MediaType::kTrack);
-    MELODAI_CHECK_EQ(catalog.size(), before + 1);  // the table mirrors the catalog
-    slots_[position] = Slot{hash, item};
-    ++count_;
-    return item;
-  }
-
- private:
-  // The low 32 bits of the uri hash pick the home slot (tables stay below 2^32 slots, as
-  // ids stay below 2^31) and are compared before the strings.
-  struct Slot {
-    uint32_t hash = 0;
-    ItemId item = kInvalidItem;
-  };
-  static_assert(sizeof(Slot) == 8);
-
-  void Grow() {
-    std::vector<Slot> old = std::move(slots_);
-    slots_.assign(old.empty() ? kInitialSlots : old.size() * 2, Slot{});
-    const size_t mask = slots_.size() - 1;
-    for (const Slot& slot : old) {
-      if (slot.item == kInvalidItem) continue;
-      size_t position = slot.hash & mask;
-      while (slots_[position].item != kInvalidItem) position = (position + 1) & mask;
-      slots_[position] = slot;
-    }
-  }
-
-  static constexpr size_t kInitialSlots = size_t{1} << 12;
-  std::vector<Slot> slots_;
-  size_t count_ = 0;
-};
-
-// Appends the playlists of `slice` to `target`, interning tracks in order of appearance.
+// Appends the playlists of `slice` to `target`, interning tracks in order of appearance. The
+// uri hashes computed while parsing feed the catalog's own index, so the serial merge costs one
+// probe per track and copies strings only for new tracks.
 // kResourceExhausted when the ids would pass the StringPool limit.
 core::Status MergeSlice(const ParsedSlice& slice, std::string_view file_name, Dataset& target,
-                        ItemIndex& index, std::vector<ItemId>& items) {
+                        std::vector<ItemId>& items) {
   if (target.catalog.size() + slice.tracks.size() > kMaxItems ||
       target.sequences.size() + slice.playlists.size() > kMaxSequences) {
     return core::ResourceExhaustedError(std::string(file_name) +
@@ -769,7 +720,9 @@ core::Status MergeSlice(const ParsedSlice& slice, std::string_view file_name, Da
   for (const PlaylistRow& playlist : slice.playlists) {
     items.clear();
     for (size_t track = begin; track < playlist.track_end; ++track) {
-      items.push_back(index.FindOrAdd(slice.tracks[track], target.catalog));
+      const TrackRow& row = slice.tracks[track];
+      items.push_back(target.catalog.AddItemHashed(row.uri, row.uri_hash, row.name, row.artist,
+                                                   MediaType::kTrack));
     }
     target.sequences.Append(items, {}, {}, playlist.pid, playlist.name);
     begin = playlist.track_end;
@@ -785,9 +738,8 @@ core::Result<Dataset> ParseOne(simdjson::padded_string json, std::string_view fi
   Dataset dataset;
   dataset.source = "mpd";
   dataset.description = std::string(file_name);
-  ItemIndex index;
   std::vector<ItemId> items;
-  MELODAI_RETURN_IF_ERROR(MergeSlice(slice, file_name, dataset, index, items));
+  MELODAI_RETURN_IF_ERROR(MergeSlice(slice, file_name, dataset, items));
   return dataset;
 }
 
@@ -853,7 +805,6 @@ class FolderLoad {
   std::atomic<bool> stopped_{false};     // written only under merge_mutex_
   std::mutex merge_mutex_;
   Dataset merged_;             // GUARDED_BY(merge_mutex_)
-  ItemIndex index_;            // GUARDED_BY(merge_mutex_)
   core::Status status_;        // GUARDED_BY(merge_mutex_)
   std::vector<ItemId> items_;  // GUARDED_BY(merge_mutex_)
 };
@@ -917,7 +868,7 @@ void FolderLoad::MergePublished() {
   size_t next = merged_count_.load();
   while (!stopped_.load() && next < files_.size() && slots_[next].ready.load()) {
     const core::Result<ParsedSlice>& result = *slots_[next].result;
-    status_ = result.ok() ? MergeSlice(*result, files_[next].string(), merged_, index_, items_)
+    status_ = result.ok() ? MergeSlice(*result, files_[next].string(), merged_, items_)
                           : result.status();
     slots_[next].result.reset();  // frees the file buffer
     if (!status_.ok()) stopped_.store(true);

@@ -29,11 +29,18 @@ void AppendFiltered(const SequenceView& sequence, Interactions& out, Keep keep,
   out.Append(items, timestamps, weights, sequence.external_id, sequence.name);
 }
 
-size_t DistinctItems(const Interactions& sequences) {
-  std::vector<ItemId> items(sequences.all_items().begin(), sequences.all_items().end());
-  std::sort(items.begin(), items.end());
-  return static_cast<size_t>(std::unique(items.begin(), items.end()) - items.begin());
+// Marks the items occurring in `sequences`: marks[i] != 0 iff item i occurs.
+std::vector<uint8_t> ItemMarks(const Interactions& sequences) {
+  std::vector<uint8_t> marks(sequences.ItemBound(), 0);
+  for (ItemId item : sequences.all_items()) marks[item] = 1;
+  return marks;
 }
+
+size_t CountMarked(const std::vector<uint8_t>& marks) {
+  return static_cast<size_t>(std::count(marks.begin(), marks.end(), uint8_t{1}));
+}
+
+size_t DistinctItems(const Interactions& sequences) { return CountMarked(ItemMarks(sequences)); }
 
 // Sequences with at least `min_length` events, copied.
 Interactions DropShort(const Interactions& sequences, uint32_t min_length) {
@@ -222,18 +229,18 @@ core::Result<ProtocolSplit> LeaveLastOutSplit(const Interactions& pre, ProtocolS
     split.train.Append(head);
     holdout.Append(view);
   }
-  std::vector<uint8_t> in_train(pre.ItemBound(), 0);
-  for (ItemId item : split.train.all_items()) in_train[item] = 1;
+  const std::vector<uint8_t> in_train = ItemMarks(split.train);
   split.valid.kind = split.test.kind = QueryKind::kNextItem;
   for (uint32_t s = 0; s < holdout.size(); ++s) {
     const SequenceView view = holdout[s];
     const uint32_t length = static_cast<uint32_t>(view.size());
-    if (in_train[view.items[length - 2]]) split.valid.queries.push_back({s, length - 2, length - 2, length - 1});
-    if (in_train[view.items[length - 1]]) split.test.queries.push_back({s, length - 1, length - 1, length});
+    const auto seen = [&](ItemId item) { return item < in_train.size() && in_train[item] != 0; };
+    if (seen(view.items[length - 2])) split.valid.queries.push_back({s, length - 2, length - 2, length - 1});
+    if (seen(view.items[length - 1])) split.test.queries.push_back({s, length - 1, length - 1, length});
   }
   split.valid.sequences = holdout;
   split.test.sequences = std::move(holdout);
-  split.train_items = DistinctItems(split.train);
+  split.train_items = CountMarked(in_train);
   if (split.test.queries.empty()) {
     return core::FailedPreconditionError("leave-last-out: no user has 3 or more events after preprocessing");
   }
@@ -273,9 +280,8 @@ core::Result<ProtocolSplit> MakeProtocolSplit(const Interactions& sequences,
     return part;
   };
   split.train = gather(train_ids);
-  std::vector<uint8_t> in_train(pre.ItemBound(), 0);
-  for (ItemId item : split.train.all_items()) in_train[item] = 1;
-  split.train_items = DistinctItems(split.train);
+  const std::vector<uint8_t> in_train = ItemMarks(split.train);
+  split.train_items = CountMarked(in_train);
   Interactions valid = RestrictToTrainItems(gather(valid_ids), in_train, options);
   Interactions test = RestrictToTrainItems(gather(test_ids), in_train, options);
   if (test.empty()) return core::FailedPreconditionError("no test sequence survives filtering");
