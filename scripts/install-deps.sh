@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ccache
   clang libclang-rt-14-dev
   libtorch-dev libopenblas0-pthread
-  libsodium-dev librocksdb-dev libasio-dev libcpp-httplib-dev nlohmann-json3-dev
+  libsodium-dev libssl-dev librocksdb-dev libasio-dev libcpp-httplib-dev nlohmann-json3-dev
   libsimdjson-dev libcli11-dev libspdlog-dev libfmt-dev libeigen3-dev
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3
