@@ -16,6 +16,8 @@ namespace melodai::cli {
 void RegisterDataCommand(CLI::App& app, int& exit_code);
 void RegisterEvalCommand(CLI::App& app, int& exit_code);
 void RegisterDemoCommand(CLI::App& app, int& exit_code);
+void RegisterSecaggCommand(CLI::App& app, int& exit_code);
+void RegisterNodeCommand(CLI::App& app, int& exit_code);
 
 // Adds the protocol and evaluation flags shared by `eval` and `demo` to `command`.
 struct EvalFlags {

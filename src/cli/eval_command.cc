@@ -3,6 +3,7 @@
 // metrics as a table (stdout) and JSON (--json).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -10,6 +11,7 @@
 #include "cli/commands.h"
 #include "core/logging.h"
 #include "core/thread_pool.h"
+#include "rec/content.h"
 #include "rec/experiment.h"
 
 namespace melodai::cli {
@@ -84,7 +86,12 @@ core::Result<rec::ExperimentOptions> BuildExperimentOptions(const EvalFlags& fla
 
 namespace {
 
+// Prints the data, protocol and metrics table of `report`, writes --json; the exit code.
+int PrintReport(const EvalCommandOptions& command, const rec::ExperimentReport& report);
+int RunContentEval(const EvalCommandOptions& command);
+
 int RunEval(const EvalCommandOptions& command) {
+  if (command.flags.protocol == "content") return RunContentEval(command);
   auto options = BuildExperimentOptions(command.flags, command.models);
   if (!options.ok()) return ReportError(options.status());
   core::ThreadPool pool(ResolveThreads(command.flags.threads));
@@ -106,16 +113,19 @@ int RunEval(const EvalCommandOptions& command) {
   };
   auto report = rec::RunExperiment(*dataset, *options, pool);
   if (!report.ok()) return ReportError(report.status());
+  return PrintReport(command, *report);
+}
 
+int PrintReport(const EvalCommandOptions& command, const rec::ExperimentReport& report) {
   std::printf("data: %s (%zu items, %zu sequences, %zu events)\n", command.data.c_str(),
-              report->catalog_items, report->sequences, report->events);
+              report.catalog_items, report.sequences, report.events);
   std::printf("protocol: %s, seed %llu, train %zu sequences / %zu items, %s %zu queries, history %s\n",
-              report->protocol.c_str(), static_cast<unsigned long long>(report->seed),
-              report->train_sequences, report->train_items, command.flags.on_valid ? "valid" : "test",
-              report->eval_queries, report->history_excluded ? "excluded" : "kept");
-  std::printf("%s", rec::FormatExperimentTable(*report).c_str());
+              report.protocol.c_str(), static_cast<unsigned long long>(report.seed),
+              report.train_sequences, report.train_items, command.flags.on_valid ? "valid" : "test",
+              report.eval_queries, report.history_excluded ? "excluded" : "kept");
+  std::printf("%s", rec::FormatExperimentTable(report).c_str());
   if (!command.json_out.empty()) {
-    nlohmann::json json = ExperimentToJson(*report);
+    nlohmann::json json = ExperimentToJson(report);
     json["command"] = "eval";
     core::Status written = WriteJson(command.json_out, json);
     if (!written.ok()) return ReportError(written);
@@ -124,10 +134,61 @@ int RunEval(const EvalCommandOptions& command) {
   return kExitOk;
 }
 
+// `--protocol content`: the cold-start tag protocol of rec/content.h on tagged song sets
+// (CAL500, emotions). Uses --seed, --k, --k-large, --max-queries, --on-valid, --threads and
+// --param (rec::SetContentParameter keys); "all" means the protocol's four models.
+core::Result<rec::ContentOptions> BuildContentOptions(const EvalCommandOptions& command,
+                                                      std::vector<std::string>& models) {
+  const EvalFlags& flags = command.flags;
+  rec::ContentOptions options;
+  options.seed = flags.seed;
+  if (flags.k == 0 || flags.k > 1000 || flags.k_large == 0 || flags.k_large > 1000) {
+    return core::InvalidArgumentError("--k and --k-large must lie in [1, 1000]");
+  }
+  options.eval.k = flags.k;
+  options.eval.k_large = flags.k_large;
+  options.eval.max_queries = flags.max_queries;
+  options.evaluate_on_valid = flags.on_valid;
+  for (const std::string& param : flags.params) {
+    const size_t equals = param.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return core::InvalidArgumentError("--param wants key=value, got '" + param + "'");
+    }
+    MELODAI_RETURN_IF_ERROR(rec::SetContentParameter(options, param.substr(0, equals), param.substr(equals + 1)));
+  }
+  MELODAI_RETURN_IF_ERROR(rec::ValidateContentOptions(options));
+  const std::vector<std::string> known = rec::ContentModelNames();
+  for (const std::string& model : command.models) {
+    if (model == "all") {
+      models.insert(models.end(), known.begin(), known.end());
+    } else if (std::find(known.begin(), known.end(), model) != known.end()) {
+      models.push_back(model);
+    } else {
+      return core::InvalidArgumentError("--model " + model +
+                                        " is not a content-protocol model (pop | itemknn | featknn | content | all)");
+    }
+  }
+  return options;
+}
+
+int RunContentEval(const EvalCommandOptions& command) {
+  std::vector<std::string> models;
+  auto options = BuildContentOptions(command, models);
+  if (!options.ok()) return ReportError(options.status());
+  core::ThreadPool pool(ResolveThreads(command.flags.threads));
+  MELODAI_LOG_INFO("seed {} threads {}", command.flags.seed, pool.thread_count());
+  auto dataset = LoadWithLog(command.data, command.format, !command.no_cache, pool);
+  if (!dataset.ok()) return ReportError(dataset.status());
+  options->log = [](const std::string& line) { MELODAI_LOG_INFO("{}", line); };
+  auto report = rec::RunContentExperiment(*dataset, *options, models, pool);
+  if (!report.ok()) return ReportError(report.status());
+  return PrintReport(command, *report);
+}
+
 }  // namespace
 
 void AddEvalFlags(CLI::App& command, EvalFlags& flags) {
-  command.add_option("--protocol", flags.protocol, "next-item | continuation | leave-last-out")
+  command.add_option("--protocol", flags.protocol, "next-item | continuation | leave-last-out | content")
       ->capture_default_str();
   command.add_option("--hide", flags.hide, "continuation: hide the last or a random k tracks")
       ->capture_default_str();
@@ -160,7 +221,7 @@ void RegisterEvalCommand(CLI::App& app, int& exit_code) {
   command->add_option("--data", command_options->data, "dataset folder or file")->required();
   command->add_option("--format", command_options->format, "auto | mpd | lastfm | csv | arff")
       ->capture_default_str();
-  command->add_option("--model", command_options->models, "pop | itemknn | userknn | als | bpr | all (repeatable)")
+  command->add_option("--model", command_options->models, "pop | itemknn | userknn | als | bpr | all (repeatable); content protocol: pop | itemknn | featknn | content | all")
       ->capture_default_str();
   command->add_option("--json", command_options->json_out, "write the report as JSON to this file");
   command->add_flag("--no-cache", command_options->no_cache, "do not read or write the dataset cache");

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   melodai::cli::RegisterDataCommand(app, exit_code);
   melodai::cli::RegisterEvalCommand(app, exit_code);
   melodai::cli::RegisterDemoCommand(app, exit_code);
+  melodai::cli::RegisterSecaggCommand(app, exit_code);
+  melodai::cli::RegisterNodeCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

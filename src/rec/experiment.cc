@@ -30,6 +30,7 @@ core::Result<ModelReport> FitAndEvaluate(const std::string& name, const data::Da
   ModelReport report;
   report.model = std::string(model->name());
   report.parameters_json = model->DescribeParameters();
+  model->SetValidation(&split.valid, eval.exclude_history);
   Log(options, fmt::format("[{}] fitting on {} sequences, {} events: {}", name, split.train.size(),
                            split.train.event_count(), report.parameters_json));
   core::Stopwatch watch;

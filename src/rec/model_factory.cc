@@ -16,6 +16,7 @@
 #include "rec/als.h"
 #include "rec/bpr.h"
 #include "rec/item_knn.h"
+#include "rec/neural.h"
 #include "rec/popularity.h"
 #include "rec/user_knn.h"
 
@@ -165,6 +166,66 @@ std::vector<Parameter> BprParameters(BprOptions& options) {
   };
 }
 
+std::function<core::Status(std::string_view)> Text(std::string& field) {
+  return [&field](std::string_view text) {
+    field = std::string(text);
+    return core::Status::Ok();
+  };
+}
+
+std::vector<Parameter> NeuralParameters(NeuralOptions& options) {
+  std::vector<Parameter> parameters = {
+      {"n_epochs", Unsigned(options.n_epochs)},
+      {"batch_size", Unsigned(options.batch_size)},
+      {"learning_rate", Real(options.learning_rate)},
+      {"momentum", Real(options.momentum)},
+      {"optimizer", Text(options.optimizer)},
+      {"lr_decay", Real(options.lr_decay)},
+      {"clip_norm", Real(options.clip_norm)},
+      {"patience", Unsigned(options.patience)},
+      {"valid_queries", Unsigned(options.valid_queries)},
+      {"n_sample", Unsigned(options.n_sample)},
+      {"sample_alpha", Real(options.sample_alpha)},
+      {"loss", Text(options.loss)},
+  };
+  if (options.architecture == NeuralArchitecture::kRnn || options.architecture == NeuralArchitecture::kGru4Rec) {
+    parameters.insert(parameters.end(), {
+        {"layers", Unsigned(options.layers)},
+        {"bpreg", Real(options.bpreg)},
+        {"elu_param", Real(options.elu_param)},
+        {"logq", Real(options.logq)},
+        {"dropout_p_embed", Real(options.dropout_p_embed)},
+        {"dropout_p_hidden", Real(options.dropout_p_hidden)},
+        {"constrained_embedding", Boolean(options.constrained_embedding)},
+        {"embedding", Unsigned(options.embedding)},
+    });
+  } else {
+    parameters.insert(parameters.end(), {
+        {"dim", Unsigned(options.dim)},
+        {"blocks", Unsigned(options.blocks)},
+        {"heads", Unsigned(options.heads)},
+        {"max_length", Unsigned(options.max_length)},
+        {"dropout", Real(options.dropout)},
+    });
+    if (options.architecture == NeuralArchitecture::kTransGru) {
+      parameters.push_back({"branches", Text(options.branches)});
+    }
+  }
+  return parameters;
+}
+
+core::Result<std::unique_ptr<Recommender>> BuildNeural(std::string_view name, const ModelConfig& config) {
+  MELODAI_ASSIGN_OR_RETURN(NeuralArchitecture architecture, ParseNeuralArchitecture(name));
+  NeuralOptions options = NeuralOptions::Defaults(architecture);
+  options.seed = config.seed;
+  const std::vector<Parameter> parameters = NeuralParameters(options);
+  MELODAI_RETURN_IF_ERROR(ApplyOverrides(name, config.overrides, parameters));
+  MELODAI_ASSIGN_OR_RETURN(std::unique_ptr<NeuralRecommender> model, NeuralRecommender::Create(options));
+  return std::unique_ptr<Recommender>(std::move(model));
+}
+
+bool IsNeural(std::string_view name) { return ParseNeuralArchitecture(name).ok(); }
+
 // Parses the overrides into `options` and creates the model of type Model.
 template <typename Model, typename Options>
 core::Result<std::unique_ptr<Recommender>> Build(
@@ -177,8 +238,9 @@ core::Result<std::unique_ptr<Recommender>> Build(
 }
 
 core::Status UnknownModel(std::string_view name) {
-  return core::InvalidArgumentError(
-      fmt::format("unknown model '{}' (valid: {})", name, fmt::join(RecommenderNames(), ", ")));
+  return core::InvalidArgumentError(fmt::format("unknown model '{}' (valid: {}, {})", name,
+                                                fmt::join(RecommenderNames(), ", "),
+                                                fmt::join(NeuralRecommenderNames(), ", ")));
 }
 
 std::vector<std::string> SortedKeys(const std::vector<Parameter>& parameters) {
@@ -191,6 +253,8 @@ std::vector<std::string> SortedKeys(const std::vector<Parameter>& parameters) {
 }  // namespace
 
 std::vector<std::string> RecommenderNames() { return {"pop", "itemknn", "userknn", "als", "bpr"}; }
+
+std::vector<std::string> NeuralRecommenderNames() { return {"rnn", "gru4rec", "sasrec", "transgru"}; }
 
 core::Result<std::vector<std::string>> RecommenderParameterNames(std::string_view name) {
   if (name == "pop") {
@@ -212,6 +276,10 @@ core::Result<std::vector<std::string>> RecommenderParameterNames(std::string_vie
   if (name == "bpr") {
     BprOptions options;
     return SortedKeys(BprParameters(options));
+  }
+  if (IsNeural(name)) {
+    NeuralOptions options = NeuralOptions::Defaults(*ParseNeuralArchitecture(name));
+    return SortedKeys(NeuralParameters(options));
   }
   return UnknownModel(name);
 }
@@ -241,6 +309,7 @@ core::Result<std::unique_ptr<Recommender>> MakeRecommender(std::string_view name
     options.seed = config.seed;
     return Build<Bpr>(name, config, options, &BprParameters);
   }
+  if (IsNeural(name)) return BuildNeural(name, config);
   return UnknownModel(name);
 }
 

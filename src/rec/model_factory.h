@@ -29,6 +29,9 @@ struct ModelConfig {
 // The valid model names, in presentation order: "pop", "itemknn", "userknn", "als", "bpr".
 std::vector<std::string> RecommenderNames();
 
+// The neural models (LibTorch): "rnn", "gru4rec", "sasrec", "transgru". Not part of "all".
+std::vector<std::string> NeuralRecommenderNames();
+
 // The parameter names `name` accepts in ModelConfig::overrides, sorted.
 // kInvalidArgument for an unknown model name (listing the valid names).
 core::Result<std::vector<std::string>> RecommenderParameterNames(std::string_view name);

@@ -42,6 +42,14 @@ class Recommender {
   // first. REQUIRES: Fit succeeded. Thread-safe: called concurrently from evaluation workers.
   virtual void Score(const Query& query, std::span<float> scores) const = 0;
 
+  // Validation queries over `valid_sequences` that a model may use during Fit for early stopping
+  // and model selection (the neural models do; the classical ones ignore them). Both must
+  // outlive Fit; nullptr clears. `exclude_history` follows the protocol's evaluation rule.
+  virtual void SetValidation(const data::QuerySet* valid, bool exclude_history) {
+    (void)valid;
+    (void)exclude_history;
+  }
+
   // Rating prediction for RMSE (Last.fm log play counts). Models that do not predict a rating
   // return false from SupportsRating and are reported as "n/a", never with a made-up value.
   virtual bool SupportsRating() const { return false; }

@@ -1,0 +1,100 @@
+// MelodAI — licensed under the Apache License 2.0.
+// The NeuralRecommender implementation shared by rec's LibTorch translation units: the model
+// object (networks, scoring cache, validation, checkpoints) and the two trainers.
+#pragma once
+
+#include "rec/internal/torch_prelude.h"
+
+#include <atomic>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "rec/internal/neural_nets.h"
+#include "rec/neural.h"
+
+namespace melodai::rec::internal {
+
+// Invariants: exactly one of session_ / attention_ is non-null once built; item_matrix_ holds
+// N x width_ floats and item_bias_ N floats mirroring the network's output layer whenever
+// fitted_ is true; generation_ changes whenever the weights do (it keys the per-thread prefix
+// cache of session models).
+class NeuralModel final : public NeuralRecommender {
+ public:
+  explicit NeuralModel(NeuralOptions options) : options_(std::move(options)) {}
+
+  std::string_view name() const override { return NeuralArchitectureName(options_.architecture); }
+  std::string DescribeParameters() const override { return options_.ToJson(); }
+  core::Status Fit(const data::Catalog& catalog, const data::Interactions& train,
+                   core::ThreadPool& pool) override;
+  void Score(const Query& query, std::span<float> scores) const override;
+  void SetValidation(const data::QuerySet* valid, bool exclude_history) override {
+    valid_ = valid;
+    valid_exclude_history_ = exclude_history;
+  }
+
+  const NeuralOptions& options() const override { return options_; }
+  const TrainingReport& training_report() const override { return report_; }
+  void SetProgress(std::function<void(const TrainingProgress&)> progress) override {
+    progress_ = std::move(progress);
+  }
+  core::Status Save(const std::filesystem::path& path) const override;
+  void SetCheckpointPath(std::filesystem::path path) override { checkpoint_path_ = std::move(path); }
+
+  // --- internals used by the trainers and Load ---
+  // Builds the networks over `item_of_row` (the catalogue items the model knows, in row
+  // order); every other catalogue item scores lowest.
+  void BuildNetworks(const data::Catalog& catalog, std::vector<data::ItemId> item_of_row);
+  // `train` with catalogue ids replaced by model rows.
+  data::Interactions ToRows(const data::Interactions& train) const;
+  torch::nn::Module& network();
+  // Copies the output layer into item_matrix_/item_bias_ and bumps generation_.
+  void RefreshScoringCache();
+  // The final state [width] for a history of catalogue items (no gradient, eval mode
+  // expected); items unknown to the model are skipped.
+  torch::Tensor EncodeHistory(std::span<const data::ItemId> history, std::span<const float> weights) const;
+  // NDCG@10 on up to options_.valid_queries validation queries; -1 without a validation set.
+  double ValidationNdcg(const data::Interactions& train, core::ThreadPool& pool);
+  // Keeps a copy of the current weights as the best so far / restores it.
+  void RememberBest();
+  void RestoreBest();
+  void ReportProgress(const TrainingProgress& progress) const {
+    if (progress_) progress_(progress);
+  }
+  // Saves to checkpoint_path_ when one is set; failures are logged, not fatal.
+  void SaveCheckpoint() const;
+
+  NeuralOptions options_;
+  const data::Catalog* catalog_ = nullptr;
+  SessionNet session_{nullptr};
+  AttentionNet attention_{nullptr};
+  std::vector<int64_t> artist_of_row_;   // catalogue artist per model row (attention models)
+  std::vector<data::ItemId> item_of_row_;  // model row -> catalogue item
+  std::vector<int32_t> row_of_item_;       // catalogue item -> model row, -1 when unknown
+  std::vector<float> item_matrix_;
+  std::vector<float> item_bias_;
+  int64_t width_ = 0;
+  uint64_t generation_ = 0;
+  bool fitted_ = false;
+  TrainingReport report_;
+  std::vector<torch::Tensor> best_weights_;
+  const data::QuerySet* valid_ = nullptr;
+  bool valid_exclude_history_ = false;
+  std::function<void(const TrainingProgress&)> progress_;
+  std::filesystem::path checkpoint_path_;
+};
+
+// Feedback features of position `index` of `items` (log position, repeat flag, log weight).
+void FeedbackFeatures(std::span<const data::ItemId> items, std::span<const float> weights, size_t index,
+                      float* out);
+
+// `rows` is the training data in model rows (ToRows), `train` the same in catalogue ids (for
+// validation).
+core::Status TrainSessionModel(NeuralModel& model, const data::Interactions& rows, const data::Interactions& train,
+                               core::ThreadPool& pool);
+core::Status TrainAttentionModel(NeuralModel& model, const data::Interactions& rows, const data::Interactions& train,
+                                 core::ThreadPool& pool);
+
+}  // namespace melodai::rec::internal

@@ -1,0 +1,83 @@
+// MelodAI — licensed under the Apache License 2.0.
+// LibTorch modules of the neural recommenders. Included only by rec's *_torch.cc files.
+// Shapes: B = batch, L = sequence window, N = catalogue items, D = model width.
+#pragma once
+
+#include "rec/internal/torch_prelude.h"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rec/neural.h"
+
+namespace melodai::rec::internal {
+
+// Session model (vanilla RNN or GRU4Rec), one step per event.
+//   item_weights  Wy [N, H]  output weights, also the input embedding when constrained
+//   item_bias     By [N]
+//   input_table   E  [N, De] separate input embedding when not constrained (else undefined)
+//   cell          GRUCell(De|H -> H) or RNNCell(tanh)
+// Step: h' = cell(dropout(embed(x)), h). Scores of items Y: h' Wy[Y]^T + By[Y].
+struct SessionNetImpl : torch::nn::Module {
+  SessionNetImpl(int64_t items, const NeuralOptions& options);
+  // input_vectors [B, In], hidden [B, H] -> [B, H].
+  torch::Tensor Step(const torch::Tensor& input_vectors, const torch::Tensor& hidden);
+  int64_t input_dim() const { return input_dim_; }
+
+  torch::Tensor item_weights, item_bias, input_table;
+  torch::nn::GRUCell gru{nullptr};
+  torch::nn::RNNCell rnn{nullptr};
+  int64_t hidden_dim_ = 0;
+  int64_t input_dim_ = 0;
+  bool constrained_ = true;
+};
+TORCH_MODULE(SessionNet);
+
+// Inputs of an attention model for a batch of left-padded windows.
+struct WindowBatch {
+  torch::Tensor items;      // [B, L] int64, padding = N
+  torch::Tensor artists;    // [B, L] int64, padding = artist count
+  torch::Tensor feedback;   // [B, L, F] float: log position, repeat flag, log(1+weight)
+  torch::Tensor padding;    // [B, L] bool, true at padding
+};
+inline constexpr int64_t kFeedbackFeatures = 3;
+
+// SASRec and TransGRU. Item embeddings are tied with the output layer.
+//   SASRec:   X = E[x]·sqrt(D) + P[t] -> dropout -> `blocks` causal Transformer encoder
+//             layers -> LayerNorm -> S [B, L, D]
+//   TransGRU: T = Transformer(E[x] + A[artist(x)] + P[t])            [B, L, D]
+//             G = GRU(Linear([E[x] ; feedback(x)]))                  [B, L, D]
+//             C = [T ; G] (or one of them for the ablations)         [B, L, W], W = 2D or D
+//             Z = causal multi-head attention(C, C, C)  (shared alignment layer)
+//             S = FFN(LayerNorm(C + Z)) -> D                         [B, L, D]
+//   scores = S E^T + b                                                [B, L, N]
+struct AttentionNetImpl : torch::nn::Module {
+  AttentionNetImpl(int64_t items, int64_t artists, const NeuralOptions& options);
+  // States S [B, L, D] for the window batch.
+  torch::Tensor Forward(const WindowBatch& batch);
+
+  bool use_transformer = true, use_gru = false, use_fusion = false, use_artist = false;
+  int64_t dim = 64, max_length = 50, items_ = 0;
+  torch::nn::Embedding item_embedding{nullptr}, artist_embedding{nullptr},
+      position_embedding{nullptr};
+  torch::Tensor item_bias;
+  torch::nn::Dropout input_dropout{nullptr};
+  torch::nn::TransformerEncoder encoder{nullptr};
+  torch::nn::LayerNorm encoder_norm{nullptr};
+  torch::nn::Linear gru_input{nullptr};
+  torch::nn::GRU gru{nullptr};
+  torch::nn::MultiheadAttention fusion{nullptr};
+  torch::nn::LayerNorm fusion_norm{nullptr};
+  torch::nn::Sequential head{nullptr};
+};
+TORCH_MODULE(AttentionNet);
+
+// Upper-triangular -inf mask [L, L] so position t attends to positions <= t.
+torch::Tensor CausalMask(int64_t length);
+
+// Named parameters of a module in a stable order, for checkpoints and optimizers.
+std::vector<std::pair<std::string, torch::Tensor>> NamedParameters(torch::nn::Module& module);
+
+}  // namespace melodai::rec::internal

@@ -1,0 +1,164 @@
+// MelodAI — licensed under the Apache License 2.0.
+// The LibTorch modules of the neural recommenders: the session network of RNN/GRU4Rec and the
+// attention network of SASRec/TransGRU (shapes in rec/internal/neural_nets.h).
+#include "rec/internal/torch_prelude.h"
+
+#include <cmath>
+
+#include "rec/internal/neural_nets.h"
+
+namespace melodai::rec::internal {
+namespace {
+
+// GRU4Rec's initialisation: uniform in +-sqrt(6 / (rows / row_scale + cols / col_scale)).
+void InitUniform(torch::Tensor& tensor, double row_scale = 1.0, double col_scale = 1.0) {
+  torch::NoGradGuard no_grad;
+  const double rows = static_cast<double>(tensor.size(0)) / row_scale;
+  const double cols = tensor.dim() > 1 ? static_cast<double>(tensor.size(1)) / col_scale : 1.0;
+  const double sigma = std::sqrt(6.0 / (rows + cols));
+  tensor.uniform_(-sigma, sigma);
+}
+
+}  // namespace
+
+SessionNetImpl::SessionNetImpl(int64_t items, const NeuralOptions& options)
+    : hidden_dim_(options.layers), constrained_(options.constrained_embedding) {
+  item_weights = register_parameter("item_weights", torch::empty({items, hidden_dim_}));
+  item_bias = register_parameter("item_bias", torch::zeros({items}));
+  InitUniform(item_weights);
+  input_dim_ = hidden_dim_;
+  if (!constrained_) {
+    input_dim_ = options.embedding > 0 ? options.embedding : hidden_dim_;
+    input_table = register_parameter("input_table", torch::empty({items, input_dim_}));
+    InitUniform(input_table);
+  }
+  if (options.architecture == NeuralArchitecture::kRnn) {
+    rnn = register_module("rnn", torch::nn::RNNCell(torch::nn::RNNCellOptions(input_dim_, hidden_dim_)
+                                                        .nonlinearity(torch::kTanh)));
+    InitUniform(rnn->weight_ih);
+    InitUniform(rnn->weight_hh);
+    torch::NoGradGuard no_grad;
+    rnn->bias_ih.zero_();
+    rnn->bias_hh.zero_();
+  } else {
+    gru = register_module("gru", torch::nn::GRUCell(input_dim_, hidden_dim_));
+    InitUniform(gru->weight_ih, 3.0, 1.0);
+    InitUniform(gru->weight_hh, 3.0, 1.0);
+    torch::NoGradGuard no_grad;
+    gru->bias_ih.zero_();
+    gru->bias_hh.zero_();
+  }
+}
+
+torch::Tensor SessionNetImpl::Step(const torch::Tensor& input_vectors, const torch::Tensor& hidden) {
+  return gru ? gru->forward(input_vectors, hidden) : rnn->forward(input_vectors, hidden);
+}
+
+torch::Tensor CausalMask(int64_t length) {
+  return torch::full({length, length}, -std::numeric_limits<float>::infinity()).triu(1);
+}
+
+AttentionNetImpl::AttentionNetImpl(int64_t items, int64_t artists, const NeuralOptions& options)
+    : dim(options.dim), max_length(options.max_length), items_(items) {
+  const bool transgru = options.architecture == NeuralArchitecture::kTransGru;
+  use_transformer = !transgru || options.branches != "gru";
+  use_gru = transgru && options.branches != "transformer";
+  use_fusion = transgru;
+  use_artist = transgru;
+  item_embedding = register_module(
+      "item_embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(items + 1, dim).padding_idx(items)));
+  {
+    torch::NoGradGuard no_grad;
+    item_embedding->weight.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(dim)));
+    item_embedding->weight[items].zero_();
+  }
+  item_bias = register_parameter("item_bias", torch::zeros({items}));
+  position_embedding = register_module("position_embedding", torch::nn::Embedding(max_length, dim));
+  input_dropout = register_module("input_dropout", torch::nn::Dropout(options.dropout));
+  if (use_artist) {
+    artist_embedding = register_module(
+        "artist_embedding",
+        torch::nn::Embedding(torch::nn::EmbeddingOptions(artists + 1, dim).padding_idx(artists)));
+  }
+  if (use_transformer) {
+    auto layer = torch::nn::TransformerEncoderLayerOptions(dim, options.heads)
+                     .dim_feedforward(dim * 4)
+                     .dropout(options.dropout)
+                     .activation(torch::kGELU);
+    encoder = register_module("encoder", torch::nn::TransformerEncoder(
+                                             torch::nn::TransformerEncoderOptions(layer, options.blocks)));
+    encoder_norm = register_module("encoder_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim})));
+  }
+  if (use_gru) {
+    gru_input = register_module("gru_input", torch::nn::Linear(dim + kFeedbackFeatures, dim));
+    gru = register_module("gru", torch::nn::GRU(torch::nn::GRUOptions(dim, dim).batch_first(true)));
+  }
+  if (use_fusion) {
+    const int64_t width = (use_transformer && use_gru) ? 2 * dim : dim;
+    fusion = register_module("fusion", torch::nn::MultiheadAttention(
+                                           torch::nn::MultiheadAttentionOptions(width, options.heads)
+                                               .dropout(options.dropout)));
+    fusion_norm = register_module("fusion_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
+    head = register_module("head", torch::nn::Sequential(torch::nn::Linear(width, 2 * dim), torch::nn::GELU(),
+                                                         torch::nn::Dropout(options.dropout),
+                                                         torch::nn::Linear(2 * dim, dim)));
+  }
+}
+
+namespace {
+
+// Attention mask [B * heads, L, L]: position t sees positions s <= t that are not padding; a
+// padding position sees itself only (so no row is all -inf).
+torch::Tensor AttentionMask(const torch::Tensor& padding, int64_t heads) {
+  const int64_t length = padding.size(1);
+  const torch::Tensor causal = torch::ones({length, length}, torch::kBool).triu(1);  // s > t
+  const torch::Tensor eye = torch::eye(length, torch::kBool);
+  // blocked[b, t, s] = s > t or (pad[b, s] and s != t)
+  const torch::Tensor blocked =
+      causal.unsqueeze(0) | (padding.unsqueeze(1) & eye.logical_not().unsqueeze(0));
+  torch::Tensor mask = torch::zeros(blocked.sizes()).masked_fill(blocked, -std::numeric_limits<float>::infinity());
+  return mask.repeat_interleave(heads, 0);
+}
+
+}  // namespace
+
+torch::Tensor AttentionNetImpl::Forward(const WindowBatch& batch) {
+  const int64_t length = batch.items.size(1);
+  const torch::Tensor positions = torch::arange(max_length - length, max_length, torch::kLong);
+  const torch::Tensor items = item_embedding->forward(batch.items);  // [B, L, D]
+  const int64_t heads = use_transformer ? encoder->options.encoder_layer()->options.nhead()
+                                        : fusion->options.num_heads();
+  const torch::Tensor mask = AttentionMask(batch.padding, heads);
+  const torch::Tensor keep = batch.padding.logical_not().unsqueeze(-1).to(torch::kFloat);
+  std::vector<torch::Tensor> branches;
+  if (use_transformer) {
+    torch::Tensor x = items * std::sqrt(static_cast<double>(dim)) + position_embedding->forward(positions);
+    if (use_artist) x = x + artist_embedding->forward(batch.artists);
+    x = input_dropout->forward(x) * keep;
+    // The C++ encoder takes [L, B, D].
+    torch::Tensor encoded = encoder->forward(x.transpose(0, 1), mask).transpose(0, 1);
+    branches.push_back(encoder_norm->forward(encoded) * keep);
+  }
+  if (use_gru) {
+    torch::Tensor x = torch::cat({input_dropout->forward(items), batch.feedback}, -1);
+    x = torch::relu(gru_input->forward(x)) * keep;
+    branches.push_back(std::get<0>(gru->forward(x)) * keep);
+  }
+  torch::Tensor states = branches.size() == 1 ? branches[0] : torch::cat(branches, -1);
+  if (!use_fusion) return states;
+  const torch::Tensor sequence_first = states.transpose(0, 1);
+  torch::Tensor aligned = std::get<0>(fusion->forward(sequence_first, sequence_first, sequence_first,
+                                                      /*key_padding_mask=*/{}, /*need_weights=*/false, mask));
+  states = fusion_norm->forward(states + aligned.transpose(0, 1));
+  return head->forward(states) * keep;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> NamedParameters(torch::nn::Module& module) {
+  std::vector<std::pair<std::string, torch::Tensor>> named;
+  for (const auto& item : module.named_parameters(/*recurse=*/true)) {
+    named.emplace_back(item.key(), item.value());
+  }
+  return named;
+}
+
+}  // namespace melodai::rec::internal

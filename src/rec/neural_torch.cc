@@ -1,0 +1,485 @@
+// MelodAI — licensed under the Apache License 2.0.
+// NeuralRecommender: building the networks, scoring the full catalogue (history encoded with
+// LibTorch, the item mat-vec with Eigen), validation, best-epoch keeping and checkpoints in
+// our own checked binary format.
+#include "rec/internal/torch_prelude.h"
+
+#include <Eigen/Core>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/bytes.h"
+#include "core/file_util.h"
+#include "core/check.h"
+#include "core/logging.h"
+#include "rec/evaluator.h"
+#include "rec/internal/neural_model.h"
+
+namespace melodai::rec {
+
+using internal::NeuralModel;
+
+core::Result<std::unique_ptr<NeuralRecommender>> NeuralRecommender::Create(const NeuralOptions& options) {
+  MELODAI_RETURN_IF_ERROR(options.Validate());
+  return std::unique_ptr<NeuralRecommender>(std::make_unique<NeuralModel>(options));
+}
+
+namespace internal {
+namespace {
+
+constexpr std::string_view kCheckpointMagic = "MELODAI-NEURAL-1";
+constexpr size_t kMaxTensors = 4096;
+constexpr size_t kMaxTensorDims = 4;
+constexpr size_t kMaxTensorElements = size_t{1} << 31;
+
+uint64_t CatalogFingerprint(const data::Catalog& catalog) {
+  uint64_t hash = catalog.size();
+  for (data::ItemId item = 0; item < catalog.size(); ++item) hash = core::Hash64(catalog.uri(item), hash);
+  return hash;
+}
+
+// RAII: the network in eval mode (no dropout) for the scope, back to train mode after.
+class EvalMode {
+ public:
+  explicit EvalMode(torch::nn::Module& module) : module_(module), was_training_(module.is_training()) {
+    module_.eval();
+  }
+  ~EvalMode() { module_.train(was_training_); }
+  EvalMode(const EvalMode&) = delete;
+  EvalMode& operator=(const EvalMode&) = delete;
+
+ private:
+  torch::nn::Module& module_;
+  bool was_training_;
+};
+
+// The state of a session model after a history prefix, per scoring thread: consecutive
+// next-item queries of one sequence extend the previous history by one item, so the GRU runs
+// one step per query instead of the whole prefix.
+struct PrefixCache {
+  const NeuralModel* owner = nullptr;
+  uint64_t generation = 0;
+  const data::ItemId* data = nullptr;
+  size_t length = 0;
+  torch::Tensor hidden;
+};
+thread_local PrefixCache prefix_cache;
+std::atomic<uint64_t> next_generation{1};
+
+}  // namespace
+
+void FeedbackFeatures(std::span<const data::ItemId> items, std::span<const float> weights, size_t index,
+                      float* out) {
+  out[0] = static_cast<float>(std::log1p(static_cast<double>(index)) / 5.0);
+  bool repeat = false;
+  for (size_t i = 0; i < index && !repeat; ++i) repeat = items[i] == items[index];
+  out[1] = repeat ? 1.0f : 0.0f;
+  out[2] = weights.empty() ? 0.0f : static_cast<float>(std::log1p(std::max(0.0f, weights[index])) / 5.0);
+}
+
+void NeuralModel::BuildNetworks(const data::Catalog& catalog, std::vector<data::ItemId> item_of_row) {
+  catalog_ = &catalog;
+  item_of_row_ = std::move(item_of_row);
+  row_of_item_.assign(catalog.size(), -1);
+  for (size_t row = 0; row < item_of_row_.size(); ++row) row_of_item_[item_of_row_[row]] = static_cast<int32_t>(row);
+  artist_of_row_.clear();
+  for (data::ItemId item : item_of_row_) artist_of_row_.push_back(catalog.artist(item));
+  torch::manual_seed(options_.seed);
+  const auto items = static_cast<int64_t>(item_of_row_.size());
+  if (options_.architecture == NeuralArchitecture::kRnn || options_.architecture == NeuralArchitecture::kGru4Rec) {
+    session_ = SessionNet(items, options_);
+    attention_ = nullptr;
+    width_ = options_.layers;
+  } else {
+    attention_ = AttentionNet(items, static_cast<int64_t>(catalog.artist_count()), options_);
+    session_ = nullptr;
+    width_ = options_.dim;
+  }
+  report_.parameter_count = 0;
+  for (const auto& parameter : network().parameters()) report_.parameter_count += parameter.numel();
+}
+
+data::Interactions NeuralModel::ToRows(const data::Interactions& train) const {
+  data::Interactions rows(false, train.has_weights());
+  std::vector<data::ItemId> items;
+  std::vector<float> weights;
+  for (size_t s = 0; s < train.size(); ++s) {
+    const data::SequenceView view = train[s];
+    items.clear();
+    weights.clear();
+    for (size_t i = 0; i < view.items.size(); ++i) {
+      const int32_t row = row_of_item_[view.items[i]];
+      if (row < 0) continue;
+      items.push_back(static_cast<data::ItemId>(row));
+      if (train.has_weights()) weights.push_back(view.weights[i]);
+    }
+    rows.Append(items, {}, weights, view.external_id, {});
+  }
+  return rows;
+}
+
+torch::nn::Module& NeuralModel::network() {
+  return session_ ? static_cast<torch::nn::Module&>(*session_) : static_cast<torch::nn::Module&>(*attention_);
+}
+
+void NeuralModel::RefreshScoringCache() {
+  torch::NoGradGuard no_grad;
+  torch::Tensor weights = session_ ? session_->item_weights
+                                   : attention_->item_embedding->weight.narrow(0, 0, attention_->items_);
+  torch::Tensor bias = session_ ? session_->item_bias : attention_->item_bias;
+  weights = weights.contiguous();
+  bias = bias.contiguous();
+  item_matrix_.assign(weights.data_ptr<float>(), weights.data_ptr<float>() + weights.numel());
+  item_bias_.assign(bias.data_ptr<float>(), bias.data_ptr<float>() + bias.numel());
+  generation_ = next_generation.fetch_add(1);
+}
+
+torch::Tensor NeuralModel::EncodeHistory(std::span<const data::ItemId> history,
+                                         std::span<const float> weights) const {
+  torch::NoGradGuard no_grad;
+  if (session_) {
+    PrefixCache& cache = prefix_cache;
+    size_t start = 0;
+    torch::Tensor hidden;
+    if (cache.owner == this && cache.generation == generation_ && cache.data == history.data() &&
+        cache.length <= history.size() && cache.hidden.defined()) {
+      start = cache.length;
+      hidden = cache.hidden;
+    } else {
+      hidden = torch::zeros({1, width_});
+    }
+    SessionNetImpl& net = *session_.ptr();
+    for (size_t i = start; i < history.size(); ++i) {
+      const int32_t row = row_of_item_[history[i]];
+      if (row < 0) continue;
+      const torch::Tensor index = torch::tensor({static_cast<int64_t>(row)}, torch::kLong);
+      const torch::Tensor input = net.constrained_ ? net.item_weights.index_select(0, index)
+                                                   : net.input_table.index_select(0, index);
+      hidden = net.Step(input, hidden);
+    }
+    cache = PrefixCache{this, generation_, history.data(), history.size(), hidden};
+    return hidden.reshape({width_});
+  }
+  AttentionNetImpl& net = *attention_.ptr();
+  const int64_t length = net.max_length;
+  // The known items of the history with their weights, in order.
+  std::vector<data::ItemId> known;
+  std::vector<float> known_weights;
+  for (size_t i = 0; i < history.size(); ++i) {
+    const int32_t row = row_of_item_[history[i]];
+    if (row < 0) continue;
+    known.push_back(static_cast<data::ItemId>(row));
+    if (!weights.empty()) known_weights.push_back(weights[i]);
+  }
+  const size_t take = std::min<size_t>(known.size(), static_cast<size_t>(length));
+  const size_t offset = known.size() - take;
+  std::vector<int64_t> items(length, net.items_), artists(length, static_cast<int64_t>(catalog_->artist_count()));
+  std::vector<float> feedback(length * kFeedbackFeatures, 0.0f);
+  std::vector<uint8_t> padding(length, 1);
+  for (size_t i = 0; i < take; ++i) {
+    const size_t slot = length - take + i;
+    items[slot] = known[offset + i];
+    artists[slot] = artist_of_row_[known[offset + i]];
+    padding[slot] = 0;
+    FeedbackFeatures(known, known_weights, offset + i, &feedback[slot * kFeedbackFeatures]);
+  }
+  WindowBatch batch;
+  batch.items = torch::tensor(items, torch::kLong).reshape({1, length});
+  batch.artists = torch::tensor(artists, torch::kLong).reshape({1, length});
+  batch.feedback = torch::tensor(feedback).reshape({1, length, kFeedbackFeatures});
+  batch.padding = torch::tensor(std::vector<int64_t>(padding.begin(), padding.end()), torch::kLong)
+                      .to(torch::kBool)
+                      .reshape({1, length});
+  return net.Forward(batch).select(0, 0).select(0, length - 1).contiguous();
+}
+
+void NeuralModel::Score(const Query& query, std::span<float> scores) const {
+  MELODAI_CHECK(fitted_);
+  MELODAI_CHECK_EQ(scores.size(), row_of_item_.size());
+  const auto rows = static_cast<Eigen::Index>(item_bias_.size());
+  thread_local std::vector<float> row_scores;
+  row_scores.resize(item_bias_.size());
+  const Eigen::Map<const Eigen::VectorXf> bias(item_bias_.data(), rows);
+  Eigen::Map<Eigen::VectorXf> out(row_scores.data(), rows);
+  const torch::Tensor state = EncodeHistory(query.history, query.history_weights);
+  if (state.numel() == 0) {
+    out = bias;  // Nothing known in the history: the learned item biases.
+  } else {
+    using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const Eigen::Map<const RowMajor> matrix(item_matrix_.data(), rows, width_);
+    const Eigen::Map<const Eigen::VectorXf> vector(state.data_ptr<float>(), width_);
+    out.noalias() = matrix * vector + bias;
+  }
+  // Items the model never saw rank below every known item.
+  std::fill(scores.begin(), scores.end(), std::numeric_limits<float>::lowest());
+  for (size_t row = 0; row < item_of_row_.size(); ++row) scores[item_of_row_[row]] = row_scores[row];
+}
+
+double NeuralModel::ValidationNdcg(const data::Interactions& train, core::ThreadPool& pool) {
+  if (valid_ == nullptr || valid_->queries.empty() || options_.valid_queries == 0) return -1.0;
+  EvalMode eval_mode(network());
+  RefreshScoringCache();
+  fitted_ = true;
+  EvalOptions eval;
+  eval.exclude_history = valid_exclude_history_;
+  eval.max_queries = options_.valid_queries;
+  core::Result<EvalResult> result = Evaluate(*this, *catalog_, train, *valid_, eval, pool);
+  if (!result.ok()) {
+    MELODAI_LOG_WARN("validation failed: {}", result.status().ToString());
+    return -1.0;
+  }
+  return result->metrics.at("ndcg@10");
+}
+
+void NeuralModel::RememberBest() {
+  torch::NoGradGuard no_grad;
+  best_weights_.clear();
+  for (const auto& parameter : network().parameters()) best_weights_.push_back(parameter.detach().clone());
+}
+
+void NeuralModel::RestoreBest() {
+  if (best_weights_.empty()) return;
+  torch::NoGradGuard no_grad;
+  auto parameters = network().parameters();
+  MELODAI_CHECK_EQ(parameters.size(), best_weights_.size());
+  for (size_t i = 0; i < parameters.size(); ++i) parameters[i].copy_(best_weights_[i]);
+}
+
+core::Status NeuralModel::Fit(const data::Catalog& catalog, const data::Interactions& train,
+                              core::ThreadPool& pool) {
+  if (train.empty() || train.event_count() < 2) return core::InvalidArgumentError("no training sequences");
+  if (train.ItemBound() > catalog.size()) return core::InvalidArgumentError("training items outside the catalogue");
+  try {
+    at::set_num_threads(1);  // Intra-op parallelism off: BLAS threads do the large products.
+    std::vector<uint8_t> seen(catalog.size(), 0);
+    for (data::ItemId item : train.all_items()) seen[item] = 1;
+    std::vector<data::ItemId> item_of_row;
+    for (data::ItemId item = 0; item < catalog.size(); ++item) {
+      if (seen[item]) item_of_row.push_back(item);
+    }
+    BuildNetworks(catalog, std::move(item_of_row));
+    const data::Interactions rows = ToRows(train);
+    report_ = TrainingReport{report_.epochs, 0, -1.0, 0.0, 0.0, 0, report_.parameter_count};
+    report_.epochs.clear();
+    best_weights_.clear();
+    const bool session = static_cast<bool>(session_);
+    MELODAI_RETURN_IF_ERROR(session ? TrainSessionModel(*this, rows, train, pool) : TrainAttentionModel(*this, rows, train, pool));
+    RestoreBest();
+    network().eval();
+    RefreshScoringCache();
+    fitted_ = true;
+  } catch (const c10::Error& error) {
+    return core::InternalError(fmt::format("LibTorch failed while training {}: {}", name(), error.what_without_backtrace()));
+  }
+  return core::Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checkpoints: magic, options, catalogue fingerprint, training summary, named tensors, then a
+// Hash64 checksum of everything before it. Every field is validated on load.
+
+namespace {
+
+void EncodeOptions(const NeuralOptions& o, core::ByteWriter& w) {
+  w.PutU8(static_cast<uint8_t>(o.architecture));
+  w.PutU64(o.seed);
+  w.PutU32(o.n_epochs);
+  w.PutU32(o.batch_size);
+  w.PutF64(o.learning_rate);
+  w.PutF64(o.momentum);
+  w.PutString(o.optimizer);
+  w.PutF64(o.lr_decay);
+  w.PutF64(o.clip_norm);
+  w.PutU32(o.patience);
+  w.PutU32(o.valid_queries);
+  w.PutU32(o.layers);
+  w.PutString(o.loss);
+  w.PutU32(o.n_sample);
+  w.PutF64(o.sample_alpha);
+  w.PutF64(o.bpreg);
+  w.PutF64(o.elu_param);
+  w.PutF64(o.logq);
+  w.PutF64(o.dropout_p_embed);
+  w.PutF64(o.dropout_p_hidden);
+  w.PutU8(o.constrained_embedding ? 1 : 0);
+  w.PutU32(o.embedding);
+  w.PutU32(o.dim);
+  w.PutU32(o.blocks);
+  w.PutU32(o.heads);
+  w.PutU32(o.max_length);
+  w.PutF64(o.dropout);
+  w.PutString(o.branches);
+}
+
+core::Status DecodeOptions(core::ByteReader& r, NeuralOptions& o) {
+  uint8_t architecture = 0, constrained = 0;
+  MELODAI_RETURN_IF_ERROR(r.GetU8(architecture, "architecture"));
+  if (architecture > static_cast<uint8_t>(NeuralArchitecture::kTransGru)) {
+    return core::DataLossError(fmt::format("unknown architecture code {}", architecture));
+  }
+  o.architecture = static_cast<NeuralArchitecture>(architecture);
+  MELODAI_RETURN_IF_ERROR(r.GetU64(o.seed, "seed"));
+  MELODAI_RETURN_IF_ERROR(r.GetU32(o.n_epochs, "n_epochs"));
+  MELODAI_RETURN_IF_ERROR(r.GetU32(o.batch_size, "batch_size"));
+  MELODAI_RETURN_IF_ERROR(r.GetF64(o.learning_rate, "learning_rate"));
+  MELODAI_RETURN_IF_ERROR(r.GetF64(o.momentum, "momentum"));
+  MELODAI_RETURN_IF_ERROR(r.GetString(o.optimizer, "optimizer", 32));
+  MELODAI_RETURN_IF_ERROR(r.GetF64(o.lr_decay, "lr_decay"));
+  MELODAI_RETURN_IF_ERROR(r.GetF64(o.clip_norm, "clip_norm"));
+  MELODAI_RETURN_IF_ERROR(r.GetU32(o.patience, "patience"));
+  MELODAI_RETURN_IF_ERROR(r.GetU32(o.valid_queries, "valid_queries"));
+  MELODAI_RETURN_IF_ERROR(r.GetU32(o.layers, "layers"));
+  MELODAI_RETURN_IF_ERROR(r.GetString(o.loss, "loss", 32));
+  MELODAI_RETURN_IF_ERROR(r.GetU32(o.n_sample, "n_sample"));
+  MELODAI_RETURN_IF_ERROR(r.GetF64(o.sample_alpha, "sample_alpha"));
+  MELODAI_RETURN_IF_ERROR(r.GetF64(o.bpreg, "bpreg"));
+  MELODAI_RETURN_IF_ERROR(r.GetF64(o.elu_param, "elu_param"));
+  MELODAI_RETURN_IF_ERROR(r.GetF64(o.logq, "logq"));
+  MELODAI_RETURN_IF_ERROR(r.GetF64(o.dropout_p_embed, "dropout_p_embed"));
+  MELODAI_RETURN_IF_ERROR(r.GetF64(o.dropout_p_hidden, "dropout_p_hidden"));
+  MELODAI_RETURN_IF_ERROR(r.GetU8(constrained, "constrained_embedding"));
+  o.constrained_embedding = constrained != 0;
+  MELODAI_RETURN_IF_ERROR(r.GetU32(o.embedding, "embedding"));
+  MELODAI_RETURN_IF_ERROR(r.GetU32(o.dim, "dim"));
+  MELODAI_RETURN_IF_ERROR(r.GetU32(o.blocks, "blocks"));
+  MELODAI_RETURN_IF_ERROR(r.GetU32(o.heads, "heads"));
+  MELODAI_RETURN_IF_ERROR(r.GetU32(o.max_length, "max_length"));
+  MELODAI_RETURN_IF_ERROR(r.GetF64(o.dropout, "dropout"));
+  MELODAI_RETURN_IF_ERROR(r.GetString(o.branches, "branches", 32));
+  core::Status valid = o.Validate();
+  if (!valid.ok()) return core::DataLossError(fmt::format("stored options are invalid: {}", valid.message()));
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+core::Status NeuralModel::Save(const std::filesystem::path& path) const {
+  if (!fitted_ || catalog_ == nullptr) return core::FailedPreconditionError("the model is not trained");
+  core::ByteWriter writer;
+  writer.PutString(kCheckpointMagic);
+  EncodeOptions(options_, writer);
+  writer.PutU64(catalog_->size());
+  writer.PutU64(CatalogFingerprint(*catalog_));
+  writer.PutU32(report_.best_epoch);
+  writer.PutF64(report_.best_valid_ndcg);
+  writer.PutArray(std::span<const data::ItemId>(item_of_row_));
+  auto& module = const_cast<NeuralModel*>(this)->network();
+  const auto named = NamedParameters(module);
+  writer.PutU64(named.size());
+  for (const auto& [name, tensor] : named) {
+    writer.PutString(name);
+    writer.PutU32(static_cast<uint32_t>(tensor.dim()));
+    for (int64_t d = 0; d < tensor.dim(); ++d) writer.PutU64(static_cast<uint64_t>(tensor.size(d)));
+    const torch::Tensor data = tensor.detach().contiguous();
+    writer.PutArray(std::span<const float>(data.data_ptr<float>(), static_cast<size_t>(data.numel())));
+  }
+  const uint64_t checksum = core::Hash64(writer.buffer());
+  writer.PutU64(checksum);
+  return core::WriteFileAtomic(path, writer.buffer());
+}
+
+void NeuralModel::SaveCheckpoint() const {
+  if (checkpoint_path_.empty()) return;
+  const core::Status status = Save(checkpoint_path_);
+  if (!status.ok()) MELODAI_LOG_WARN("checkpoint not written: {}", status.ToString());
+}
+
+namespace {
+
+core::Status LoadTensors(core::ByteReader& reader, NeuralModel& model, const std::string& file) {
+  uint64_t count = 0;
+  MELODAI_RETURN_IF_ERROR(reader.GetU64(count, "tensor count"));
+  auto named = NamedParameters(model.network());
+  if (count != named.size() || count > kMaxTensors) {
+    return core::DataLossError(fmt::format("{}: {} tensors stored, the architecture has {}", file, count, named.size()));
+  }
+  torch::NoGradGuard no_grad;
+  for (auto& [name, tensor] : named) {
+    std::string stored_name;
+    uint32_t dims = 0;
+    MELODAI_RETURN_IF_ERROR(reader.GetString(stored_name, "tensor name", 256));
+    MELODAI_RETURN_IF_ERROR(reader.GetU32(dims, "tensor rank"));
+    if (stored_name != name || dims != tensor.dim() || dims > kMaxTensorDims) {
+      return core::DataLossError(fmt::format("{}: tensor '{}' (rank {}) where '{}' (rank {}) was expected", file,
+                                             stored_name, dims, name, tensor.dim()));
+    }
+    for (uint32_t d = 0; d < dims; ++d) {
+      uint64_t size = 0;
+      MELODAI_RETURN_IF_ERROR(reader.GetU64(size, "tensor size"));
+      if (size != static_cast<uint64_t>(tensor.size(d))) {
+        return core::DataLossError(fmt::format("{}: tensor '{}' dimension {} is {}, expected {}", file, name, d,
+                                               size, tensor.size(d)));
+      }
+    }
+    std::vector<float> values;
+    MELODAI_RETURN_IF_ERROR(reader.GetArray(values, name, kMaxTensorElements));
+    if (values.size() != static_cast<size_t>(tensor.numel())) {
+      return core::DataLossError(fmt::format("{}: tensor '{}' holds {} values, expected {}", file, name,
+                                             values.size(), tensor.numel()));
+    }
+    tensor.copy_(torch::from_blob(values.data(), tensor.sizes(), torch::kFloat));
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+}  // namespace internal
+
+core::Result<std::unique_ptr<NeuralRecommender>> NeuralRecommender::Load(const std::filesystem::path& path,
+                                                                         const data::Catalog& catalog) {
+  MELODAI_ASSIGN_OR_RETURN(std::string bytes, core::ReadFile(path));
+  const std::string file = path.string();
+  if (bytes.size() < 8) return core::DataLossError(fmt::format("{}: too short to be a model file", file));
+  uint64_t stored_checksum = 0;
+  std::memcpy(&stored_checksum, bytes.data() + bytes.size() - 8, 8);
+  const std::string_view body(bytes.data(), bytes.size() - 8);
+  core::ByteReader reader(body);
+  std::string magic;
+  if (!reader.GetString(magic, "magic", 64).ok() || magic != internal::kCheckpointMagic) {
+    return core::DataLossError(fmt::format("{}: not a MelodAI neural model file (bad magic)", file));
+  }
+  if (core::Hash64(body) != stored_checksum) {
+    return core::DataLossError(fmt::format("{}: checksum mismatch (the file is corrupt or truncated)", file));
+  }
+  NeuralOptions options;
+  MELODAI_RETURN_IF_ERROR(internal::DecodeOptions(reader, options).WithContext(file));
+  uint64_t items = 0, fingerprint = 0;
+  MELODAI_RETURN_IF_ERROR(reader.GetU64(items, "catalogue size"));
+  MELODAI_RETURN_IF_ERROR(reader.GetU64(fingerprint, "catalogue fingerprint"));
+  if (items != catalog.size() || fingerprint != internal::CatalogFingerprint(catalog)) {
+    return core::FailedPreconditionError(fmt::format(
+        "{}: the model was trained on another catalogue ({} items) than the one loaded ({} items); load the "
+        "same dataset it was trained on",
+        file, items, catalog.size()));
+  }
+  auto model = std::make_unique<internal::NeuralModel>(options);
+  MELODAI_RETURN_IF_ERROR(reader.GetU32(model->report_.best_epoch, "best epoch"));
+  MELODAI_RETURN_IF_ERROR(reader.GetF64(model->report_.best_valid_ndcg, "best validation ndcg"));
+  std::vector<data::ItemId> item_of_row;
+  MELODAI_RETURN_IF_ERROR(reader.GetArray(item_of_row, "model items", catalog.size()));
+  for (size_t row = 0; row < item_of_row.size(); ++row) {
+    if (item_of_row[row] >= catalog.size() || (row > 0 && item_of_row[row] <= item_of_row[row - 1])) {
+      return core::DataLossError(fmt::format("{}: model item list is not strictly increasing within the catalogue "
+                                             "at row {}", file, row));
+    }
+  }
+  if (item_of_row.empty()) return core::DataLossError(fmt::format("{}: the model knows no items", file));
+  try {
+    at::set_num_threads(1);
+    model->BuildNetworks(catalog, std::move(item_of_row));
+    MELODAI_RETURN_IF_ERROR(internal::LoadTensors(reader, *model, file));
+    if (!reader.done()) return core::DataLossError(fmt::format("{}: {} unexpected trailing bytes", file, reader.remaining()));
+    model->network().eval();
+    model->RefreshScoringCache();
+    model->fitted_ = true;
+  } catch (const c10::Error& error) {
+    return core::DataLossError(fmt::format("{}: LibTorch rejected the stored weights: {}", file,
+                                           error.what_without_backtrace()));
+  }
+  return std::unique_ptr<NeuralRecommender>(std::move(model));
+}
+
+}  // namespace melodai::rec
