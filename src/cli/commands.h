@@ -18,6 +18,15 @@ void RegisterEvalCommand(CLI::App& app, int& exit_code);
 void RegisterDemoCommand(CLI::App& app, int& exit_code);
 void RegisterSecaggCommand(CLI::App& app, int& exit_code);
 void RegisterNodeCommand(CLI::App& app, int& exit_code);
+void RegisterTrainCommand(CLI::App& app, int& exit_code);  // train and recommend
+void RegisterTable1Command(CLI::App& app, int& exit_code);  // bench table1
+
+// The `melodai bench` command, created on first use; each benchmark adds a subcommand to it.
+CLI::App* BenchCommand(CLI::App& app);
+
+// Appends the GRU4Rec-style "key=value,key=value" hyperparameters in `ps` to `params` as
+// key=value overrides, translating the official names (final_act, adapt, ...).
+core::Status TranslateGru4RecParameters(const std::string& ps, std::vector<std::string>& params);
 
 // Adds the protocol and evaluation flags shared by `eval` and `demo` to `command`.
 struct EvalFlags {

@@ -16,6 +16,7 @@
 
 #include "app/transfer_app.h"
 #include "cli/cli_util.h"
+#include "cli/commands.h"
 #include "core/clock.h"
 #include "core/file_util.h"
 #include "core/logging.h"
@@ -211,15 +212,7 @@ int RunLedgerBench(LedgerBenchOptions options) {
 }  // namespace
 
 void RegisterLedgerBenchCommand(CLI::App& app, int& exit_code) {
-  // Another subsystem may already have registered `melodai bench`: add to it if so.
-  CLI::App* bench = nullptr;
-  for (CLI::App* command : app.get_subcommands([](CLI::App* c) { return c->get_name() == "bench"; })) {
-    bench = command;
-  }
-  if (bench == nullptr) {
-    bench = app.add_subcommand("bench", "Benchmarks");
-    bench->require_subcommand(1);
-  }
+  CLI::App* bench = BenchCommand(app);
   auto options = std::make_shared<LedgerBenchOptions>();
   CLI::App* ledger = bench->add_subcommand("ledger", "Committed tx/s and latency of N local validator processes");
   ledger->add_option("--validators", options->validators, "number of validators")->capture_default_str();

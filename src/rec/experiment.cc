@@ -33,9 +33,11 @@ core::Result<ModelReport> FitAndEvaluate(const std::string& name, const data::Da
   model->SetValidation(&split.valid, eval.exclude_history);
   Log(options, fmt::format("[{}] fitting on {} sequences, {} events: {}", name, split.train.size(),
                            split.train.event_count(), report.parameters_json));
+  if (options.before_fit) options.before_fit(*model);
   core::Stopwatch watch;
   MELODAI_RETURN_IF_ERROR(model->Fit(dataset.catalog, split.train, pool).WithContext(name));
   report.fit_seconds = watch.ElapsedSeconds();
+  if (options.after_fit) MELODAI_RETURN_IF_ERROR(options.after_fit(*model).WithContext(name));
   Log(options, fmt::format("[{}] fitted in {:.2f} s; evaluating {} queries over {} items", name,
                            report.fit_seconds, queries.queries.size(), dataset.catalog.size()));
   MELODAI_ASSIGN_OR_RETURN(report.result, Evaluate(*model, dataset.catalog, split.train, queries, eval, pool));

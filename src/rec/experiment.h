@@ -30,6 +30,10 @@ struct ExperimentOptions {
   bool evaluate_on_valid = false;
   // Progress lines (stage text) for long work; may be empty.
   std::function<void(const std::string&)> log;
+  // Called with each model just before Fit (e.g. to attach a training progress line) and just
+  // after it (e.g. to save it); either may be empty. An error from after_fit ends the run.
+  std::function<void(Recommender&)> before_fit;
+  std::function<core::Status(Recommender&)> after_fit;
 };
 
 struct ModelReport {

@@ -214,12 +214,18 @@ std::vector<Parameter> NeuralParameters(NeuralOptions& options) {
   return parameters;
 }
 
-core::Result<std::unique_ptr<Recommender>> BuildNeural(std::string_view name, const ModelConfig& config) {
+core::Result<NeuralOptions> NeuralOptionsFor(std::string_view name, const ModelConfig& config) {
   MELODAI_ASSIGN_OR_RETURN(NeuralArchitecture architecture, ParseNeuralArchitecture(name));
   NeuralOptions options = NeuralOptions::Defaults(architecture);
   options.seed = config.seed;
   const std::vector<Parameter> parameters = NeuralParameters(options);
   MELODAI_RETURN_IF_ERROR(ApplyOverrides(name, config.overrides, parameters));
+  MELODAI_RETURN_IF_ERROR(options.Validate());
+  return options;
+}
+
+core::Result<std::unique_ptr<Recommender>> BuildNeural(std::string_view name, const ModelConfig& config) {
+  MELODAI_ASSIGN_OR_RETURN(NeuralOptions options, NeuralOptionsFor(name, config));
   MELODAI_ASSIGN_OR_RETURN(std::unique_ptr<NeuralRecommender> model, NeuralRecommender::Create(options));
   return std::unique_ptr<Recommender>(std::move(model));
 }
@@ -255,6 +261,14 @@ std::vector<std::string> SortedKeys(const std::vector<Parameter>& parameters) {
 std::vector<std::string> RecommenderNames() { return {"pop", "itemknn", "userknn", "als", "bpr"}; }
 
 std::vector<std::string> NeuralRecommenderNames() { return {"rnn", "gru4rec", "sasrec", "transgru"}; }
+
+core::Result<NeuralOptions> MakeNeuralOptions(std::string_view name, const ModelConfig& config) {
+  if (!IsNeural(name)) {
+    return core::InvalidArgumentError(fmt::format("'{}' is not a neural model (valid: {})", name,
+                                                  fmt::join(NeuralRecommenderNames(), ", ")));
+  }
+  return NeuralOptionsFor(name, config);
+}
 
 core::Result<std::vector<std::string>> RecommenderParameterNames(std::string_view name) {
   if (name == "pop") {

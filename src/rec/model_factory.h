@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "rec/neural.h"
 #include "rec/recommender.h"
 
 namespace melodai::rec {
@@ -31,6 +32,11 @@ std::vector<std::string> RecommenderNames();
 
 // The neural models (LibTorch): "rnn", "gru4rec", "sasrec", "transgru". Not part of "all".
 std::vector<std::string> NeuralRecommenderNames();
+
+// The options of the neural model `name` (its defaults, then config.seed and the overrides),
+// for callers that need the NeuralRecommender interface (training with checkpoints).
+// Same errors as MakeRecommender.
+core::Result<NeuralOptions> MakeNeuralOptions(std::string_view name, const ModelConfig& config);
 
 // The parameter names `name` accepts in ModelConfig::overrides, sorted.
 // kInvalidArgument for an unknown model name (listing the valid names).

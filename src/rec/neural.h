@@ -26,8 +26,10 @@ enum class NeuralArchitecture : uint8_t {
 std::string_view NeuralArchitectureName(NeuralArchitecture architecture);
 core::Result<NeuralArchitecture> ParseNeuralArchitecture(std::string_view name);
 
-// Hyperparameters. Session models (rnn, gru4rec) use the GRU4Rec names and defaults of the
-// official implementation's tuned BPR-max setting; attention models (sasrec, transgru) use
+// Hyperparameters. Session models (rnn, gru4rec) use the names of the official GRU4Rec code
+// (512 units, batch 128, 2048 popularity-sampled negatives, Adagrad with momentum); their
+// default loss is cross-entropy, which trained stably here while BPR-max at 512 units collapsed
+// to constant scores (see docs/NEURAL.md). Attention models (sasrec, transgru) use
 // dim/blocks/heads/max_length/dropout. Defaults() gives the per-architecture defaults.
 struct NeuralOptions {
   NeuralArchitecture architecture = NeuralArchitecture::kGru4Rec;
@@ -45,14 +47,14 @@ struct NeuralOptions {
 
   // Session models.
   uint32_t layers = 512;          // GRU / RNN units
-  std::string loss = "bpr-max";   // "bpr-max" or "cross-entropy"
+  std::string loss = "cross-entropy";  // "cross-entropy" or "bpr-max"
   uint32_t n_sample = 2048;       // popularity-sampled extra negatives per mini-batch
   double sample_alpha = 0.2;      // negatives ~ popularity^alpha
   double bpreg = 1.85;            // BPR-max score regularisation
-  double elu_param = 1.0;         // ELU applied to scores before BPR-max; 0 = none
+  double elu_param = 0.0;         // ELU applied to scores before BPR-max; 0 = none (linear)
   double logq = 0.0;              // logQ correction strength (cross-entropy only)
-  double dropout_p_embed = 0.35;
-  double dropout_p_hidden = 0.0;
+  double dropout_p_embed = 0.0;
+  double dropout_p_hidden = 0.3;
   bool constrained_embedding = true;  // input embedding = output weights (tied)
   uint32_t embedding = 0;         // separate input embedding size when not constrained
                                   // (0 = hidden size)

@@ -54,8 +54,45 @@ torch::Tensor SessionNetImpl::Step(const torch::Tensor& input_vectors, const tor
   return gru ? gru->forward(input_vectors, hidden) : rnn->forward(input_vectors, hidden);
 }
 
-torch::Tensor CausalMask(int64_t length) {
-  return torch::full({length, length}, -std::numeric_limits<float>::infinity()).triu(1);
+SelfAttentionImpl::SelfAttentionImpl(int64_t width, int64_t heads, double dropout) : width_(width), heads_(heads) {
+  qkv = register_module("qkv", torch::nn::Linear(width, 3 * width));
+  out = register_module("out", torch::nn::Linear(width, width));
+  attention_dropout = register_module("attention_dropout", torch::nn::Dropout(dropout));
+}
+
+torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
+  const int64_t batch = x.size(0), length = x.size(1), head_dim = width_ / heads_;
+  // [B, L, 3, H, Dh] -> [3, B, H, L, Dh]
+  const torch::Tensor projected = qkv->forward(x).view({batch, length, 3, heads_, head_dim}).permute({2, 0, 3, 1, 4});
+  const torch::Tensor q = projected[0], k = projected[1], v = projected[2];
+  torch::Tensor weights = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(head_dim)));
+  weights = attention_dropout->forward(torch::softmax(weights + mask, -1));
+  const torch::Tensor context = torch::matmul(weights, v).transpose(1, 2).reshape({batch, length, width_});
+  return out->forward(context);
+}
+
+EncoderBlockImpl::EncoderBlockImpl(int64_t width, int64_t heads, double dropout) {
+  attention_norm = register_module("attention_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
+  attention = register_module("attention", SelfAttention(width, heads, dropout));
+  feed_forward_norm = register_module("feed_forward_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
+  expand = register_module("expand", torch::nn::Linear(width, 4 * width));
+  contract = register_module("contract", torch::nn::Linear(4 * width, width));
+  dropout_ = register_module("dropout", torch::nn::Dropout(dropout));
+}
+
+torch::Tensor EncoderBlockImpl::forward(torch::Tensor x, const torch::Tensor& mask) {
+  x = x + dropout_->forward(attention->forward(attention_norm->forward(x), mask));
+  const torch::Tensor hidden = torch::gelu(expand->forward(feed_forward_norm->forward(x)));
+  return x + dropout_->forward(contract->forward(dropout_->forward(hidden)));
+}
+
+torch::Tensor AttentionMask(const torch::Tensor& padding) {
+  const int64_t length = padding.size(1);
+  const torch::Tensor causal = torch::ones({length, length}, torch::kBool).triu(1);  // s > t
+  const torch::Tensor eye = torch::eye(length, torch::kBool);
+  // blocked[b, t, s] = s > t or (pad[b, s] and s != t)
+  const torch::Tensor blocked = causal.unsqueeze(0) | (padding.unsqueeze(1) & eye.logical_not().unsqueeze(0));
+  return torch::zeros(blocked.sizes()).masked_fill(blocked, -std::numeric_limits<float>::infinity()).unsqueeze(1);
 }
 
 AttentionNetImpl::AttentionNetImpl(int64_t items, int64_t artists, const NeuralOptions& options)
@@ -81,12 +118,10 @@ AttentionNetImpl::AttentionNetImpl(int64_t items, int64_t artists, const NeuralO
         torch::nn::Embedding(torch::nn::EmbeddingOptions(artists + 1, dim).padding_idx(artists)));
   }
   if (use_transformer) {
-    auto layer = torch::nn::TransformerEncoderLayerOptions(dim, options.heads)
-                     .dim_feedforward(dim * 4)
-                     .dropout(options.dropout)
-                     .activation(torch::kGELU);
-    encoder = register_module("encoder", torch::nn::TransformerEncoder(
-                                             torch::nn::TransformerEncoderOptions(layer, options.blocks)));
+    encoder = register_module("encoder", torch::nn::ModuleList());
+    for (uint32_t block = 0; block < options.blocks; ++block) {
+      encoder->push_back(EncoderBlock(dim, options.heads, options.dropout));
+    }
     encoder_norm = register_module("encoder_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim})));
   }
   if (use_gru) {
@@ -95,9 +130,9 @@ AttentionNetImpl::AttentionNetImpl(int64_t items, int64_t artists, const NeuralO
   }
   if (use_fusion) {
     const int64_t width = (use_transformer && use_gru) ? 2 * dim : dim;
-    fusion = register_module("fusion", torch::nn::MultiheadAttention(
-                                           torch::nn::MultiheadAttentionOptions(width, options.heads)
-                                               .dropout(options.dropout)));
+    fusion_input_norm =
+        register_module("fusion_input_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
+    fusion = register_module("fusion", SelfAttention(width, options.heads, options.dropout));
     fusion_norm = register_module("fusion_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
     head = register_module("head", torch::nn::Sequential(torch::nn::Linear(width, 2 * dim), torch::nn::GELU(),
                                                          torch::nn::Dropout(options.dropout),
@@ -105,39 +140,19 @@ AttentionNetImpl::AttentionNetImpl(int64_t items, int64_t artists, const NeuralO
   }
 }
 
-namespace {
-
-// Attention mask [B * heads, L, L]: position t sees positions s <= t that are not padding; a
-// padding position sees itself only (so no row is all -inf).
-torch::Tensor AttentionMask(const torch::Tensor& padding, int64_t heads) {
-  const int64_t length = padding.size(1);
-  const torch::Tensor causal = torch::ones({length, length}, torch::kBool).triu(1);  // s > t
-  const torch::Tensor eye = torch::eye(length, torch::kBool);
-  // blocked[b, t, s] = s > t or (pad[b, s] and s != t)
-  const torch::Tensor blocked =
-      causal.unsqueeze(0) | (padding.unsqueeze(1) & eye.logical_not().unsqueeze(0));
-  torch::Tensor mask = torch::zeros(blocked.sizes()).masked_fill(blocked, -std::numeric_limits<float>::infinity());
-  return mask.repeat_interleave(heads, 0);
-}
-
-}  // namespace
-
 torch::Tensor AttentionNetImpl::Forward(const WindowBatch& batch) {
   const int64_t length = batch.items.size(1);
   const torch::Tensor positions = torch::arange(max_length - length, max_length, torch::kLong);
   const torch::Tensor items = item_embedding->forward(batch.items);  // [B, L, D]
-  const int64_t heads = use_transformer ? encoder->options.encoder_layer()->options.nhead()
-                                        : fusion->options.num_heads();
-  const torch::Tensor mask = AttentionMask(batch.padding, heads);
+  const torch::Tensor mask = AttentionMask(batch.padding);           // [B, 1, L, L]
   const torch::Tensor keep = batch.padding.logical_not().unsqueeze(-1).to(torch::kFloat);
   std::vector<torch::Tensor> branches;
   if (use_transformer) {
     torch::Tensor x = items * std::sqrt(static_cast<double>(dim)) + position_embedding->forward(positions);
     if (use_artist) x = x + artist_embedding->forward(batch.artists);
     x = input_dropout->forward(x) * keep;
-    // The C++ encoder takes [L, B, D].
-    torch::Tensor encoded = encoder->forward(x.transpose(0, 1), mask).transpose(0, 1);
-    branches.push_back(encoder_norm->forward(encoded) * keep);
+    for (const auto& block : *encoder) x = block->as<EncoderBlockImpl>()->forward(x, mask) * keep;
+    branches.push_back(encoder_norm->forward(x) * keep);
   }
   if (use_gru) {
     torch::Tensor x = torch::cat({input_dropout->forward(items), batch.feedback}, -1);
@@ -146,10 +161,8 @@ torch::Tensor AttentionNetImpl::Forward(const WindowBatch& batch) {
   }
   torch::Tensor states = branches.size() == 1 ? branches[0] : torch::cat(branches, -1);
   if (!use_fusion) return states;
-  const torch::Tensor sequence_first = states.transpose(0, 1);
-  torch::Tensor aligned = std::get<0>(fusion->forward(sequence_first, sequence_first, sequence_first,
-                                                      /*key_padding_mask=*/{}, /*need_weights=*/false, mask));
-  states = fusion_norm->forward(states + aligned.transpose(0, 1));
+  const torch::Tensor aligned = fusion->forward(fusion_input_norm->forward(states), mask);
+  states = fusion_norm->forward(states + aligned);
   return head->forward(states) * keep;
 }
 

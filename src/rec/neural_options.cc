@@ -31,9 +31,9 @@ NeuralOptions NeuralOptions::Defaults(NeuralArchitecture architecture) {
   options.architecture = architecture;
   switch (architecture) {
     case NeuralArchitecture::kGru4Rec:
-      break;  // The struct defaults are GRU4Rec's tuned BPR-max setting.
+      break;  // The struct defaults.
     case NeuralArchitecture::kRnn:
-      // A plain tanh RNN diverges with GRU4Rec's step size; smaller steps, same loss.
+      // A plain tanh RNN diverges with GRU4Rec's step size: smaller steps, clipped.
       options.layers = 256;
       options.learning_rate = 0.02;
       options.momentum = 0.0;

@@ -58,11 +58,12 @@ class EvalMode {
 // The state of a session model after a history prefix, per scoring thread: consecutive
 // next-item queries of one sequence extend the previous history by one item, so the GRU runs
 // one step per query instead of the whole prefix.
+// The cache holds a copy of the prefix it encoded and is used only when the new history starts
+// with exactly those items (callers may reuse one buffer for different histories).
 struct PrefixCache {
   const NeuralModel* owner = nullptr;
   uint64_t generation = 0;
-  const data::ItemId* data = nullptr;
-  size_t length = 0;
+  std::vector<data::ItemId> items;
   torch::Tensor hidden;
 };
 thread_local PrefixCache prefix_cache;
@@ -143,9 +144,10 @@ torch::Tensor NeuralModel::EncodeHistory(std::span<const data::ItemId> history,
     PrefixCache& cache = prefix_cache;
     size_t start = 0;
     torch::Tensor hidden;
-    if (cache.owner == this && cache.generation == generation_ && cache.data == history.data() &&
-        cache.length <= history.size() && cache.hidden.defined()) {
-      start = cache.length;
+    if (cache.owner == this && cache.generation == generation_ && cache.hidden.defined() &&
+        cache.items.size() <= history.size() &&
+        std::equal(cache.items.begin(), cache.items.end(), history.begin())) {
+      start = cache.items.size();
       hidden = cache.hidden;
     } else {
       hidden = torch::zeros({1, width_});
@@ -159,7 +161,10 @@ torch::Tensor NeuralModel::EncodeHistory(std::span<const data::ItemId> history,
                                                    : net.input_table.index_select(0, index);
       hidden = net.Step(input, hidden);
     }
-    cache = PrefixCache{this, generation_, history.data(), history.size(), hidden};
+    cache.owner = this;
+    cache.generation = generation_;
+    cache.items.assign(history.begin(), history.end());
+    cache.hidden = hidden;
     return hidden.reshape({width_});
   }
   AttentionNetImpl& net = *attention_.ptr();

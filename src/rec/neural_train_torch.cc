@@ -145,11 +145,11 @@ class SessionTrainer {
   SessionTrainer(NeuralModel& model, const data::Interactions& rows, const data::Interactions& train)
       : model_(model), train_(rows), catalog_train_(train) {
     const NeuralOptions& options = model.options_;
-    for (uint32_t s = 0; s < train.size(); ++s) {
-      if (train.items(s).size() >= 2) sessions_.push_back(s);
+    for (uint32_t s = 0; s < rows.size(); ++s) {
+      if (rows.items(s).size() >= 2) sessions_.push_back(s);
     }
     std::vector<double> counts(model.item_of_row_.size(), 0.0);
-    for (data::ItemId item : train.all_items()) counts[item] += 1.0;
+    for (data::ItemId item : rows.all_items()) counts[item] += 1.0;
     std::vector<double> weights(counts.size());
     std::vector<float> log_q(counts.size());
     const double total = std::accumulate(counts.begin(), counts.end(), 0.0);
@@ -171,7 +171,7 @@ class SessionTrainer {
     weights_state_ = MakeState(net.item_weights, options.momentum);
     bias_state_ = MakeState(net.item_bias, options.momentum);
     if (net.input_table.defined()) input_state_ = MakeState(net.input_table, options.momentum);
-    for (uint32_t s : sessions_) events_per_epoch_ += train.items(s).size() - 1;
+    for (uint32_t s : sessions_) events_per_epoch_ += rows.items(s).size() - 1;
   }
 
   core::Status Run(core::ThreadPool& pool) {
@@ -334,8 +334,8 @@ class AttentionTrainer {
   AttentionTrainer(NeuralModel& model, const data::Interactions& rows, const data::Interactions& train)
       : model_(model), train_(rows), catalog_train_(train) {
     const uint32_t length = model.options_.max_length;
-    for (uint32_t s = 0; s < train.size(); ++s) {
-      const auto n = static_cast<uint32_t>(train.items(s).size());
+    for (uint32_t s = 0; s < rows.size(); ++s) {
+      const auto n = static_cast<uint32_t>(rows.items(s).size());
       for (uint32_t end = n; end >= 2; end = end > length ? end - length : 0) {
         windows_.push_back({s, end > length + 1 ? end - length - 1 : 0, end});
         events_per_epoch_ += windows_.back().end - windows_.back().begin - 1;
@@ -343,7 +343,7 @@ class AttentionTrainer {
       }
     }
     std::vector<double> counts(model.item_of_row_.size(), 0.0);
-    for (data::ItemId item : train.all_items()) counts[item] += 1.0;
+    for (data::ItemId item : rows.all_items()) counts[item] += 1.0;
     std::vector<double> weights(counts.size());
     for (size_t i = 0; i < counts.size(); ++i) weights[i] = counts[i] > 0 ? std::pow(counts[i], model.options_.sample_alpha) : 0.0;
     sampler_ = std::make_unique<core::AliasTable>(weights);

@@ -44,13 +44,40 @@ struct WindowBatch {
 };
 inline constexpr int64_t kFeedbackFeatures = 3;
 
+// Multi-head self-attention with an additive mask per sequence, written out because LibTorch
+// 1.13's C++ MultiheadAttention accepts only one [L, L] mask for the whole batch (we need
+// causal + per-sequence padding).
+//   x [B, L, W], mask [B, 1, L, L] (0 or -inf) -> [B, L, W]
+struct SelfAttentionImpl : torch::nn::Module {
+  SelfAttentionImpl(int64_t width, int64_t heads, double dropout);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask);
+
+  int64_t width_ = 0, heads_ = 1;
+  torch::nn::Linear qkv{nullptr}, out{nullptr};
+  torch::nn::Dropout attention_dropout{nullptr};
+};
+TORCH_MODULE(SelfAttention);
+
+// One pre-LayerNorm Transformer encoder block (as in SASRec):
+//   x = x + Dropout(SelfAttention(LN(x)));  x = x + Dropout(FFN(LN(x))), FFN = W->4W->W, GELU.
+struct EncoderBlockImpl : torch::nn::Module {
+  EncoderBlockImpl(int64_t width, int64_t heads, double dropout);
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor& mask);
+
+  torch::nn::LayerNorm attention_norm{nullptr}, feed_forward_norm{nullptr};
+  SelfAttention attention{nullptr};
+  torch::nn::Linear expand{nullptr}, contract{nullptr};
+  torch::nn::Dropout dropout_{nullptr};
+};
+TORCH_MODULE(EncoderBlock);
+
 // SASRec and TransGRU. Item embeddings are tied with the output layer.
-//   SASRec:   X = E[x]·sqrt(D) + P[t] -> dropout -> `blocks` causal Transformer encoder
-//             layers -> LayerNorm -> S [B, L, D]
-//   TransGRU: T = Transformer(E[x] + A[artist(x)] + P[t])            [B, L, D]
-//             G = GRU(Linear([E[x] ; feedback(x)]))                  [B, L, D]
+//   SASRec:   X = E[x]·sqrt(D) + P[t] -> dropout -> `blocks` causal encoder blocks
+//             -> LayerNorm -> S [B, L, D]
+//   TransGRU: T = encoder blocks(E[x]·sqrt(D) + A[artist(x)] + P[t]) -> LayerNorm [B, L, D]
+//             G = GRU(ReLU(Linear([E[x] ; feedback(x)])))            [B, L, D]
 //             C = [T ; G] (or one of them for the ablations)         [B, L, W], W = 2D or D
-//             Z = causal multi-head attention(C, C, C)  (shared alignment layer)
+//             Z = causal multi-head self-attention(LN(C))  (shared alignment layer)
 //             S = FFN(LayerNorm(C + Z)) -> D                         [B, L, D]
 //   scores = S E^T + b                                                [B, L, N]
 struct AttentionNetImpl : torch::nn::Module {
@@ -64,18 +91,20 @@ struct AttentionNetImpl : torch::nn::Module {
       position_embedding{nullptr};
   torch::Tensor item_bias;
   torch::nn::Dropout input_dropout{nullptr};
-  torch::nn::TransformerEncoder encoder{nullptr};
+  torch::nn::ModuleList encoder{nullptr};
   torch::nn::LayerNorm encoder_norm{nullptr};
   torch::nn::Linear gru_input{nullptr};
   torch::nn::GRU gru{nullptr};
-  torch::nn::MultiheadAttention fusion{nullptr};
+  torch::nn::LayerNorm fusion_input_norm{nullptr};
+  SelfAttention fusion{nullptr};
   torch::nn::LayerNorm fusion_norm{nullptr};
   torch::nn::Sequential head{nullptr};
 };
 TORCH_MODULE(AttentionNet);
 
-// Upper-triangular -inf mask [L, L] so position t attends to positions <= t.
-torch::Tensor CausalMask(int64_t length);
+// Additive attention mask [B, 1, L, L] from padding [B, L]: position t sees the positions
+// s <= t that are not padding; a padding position sees itself only (no row is all -inf).
+torch::Tensor AttentionMask(const torch::Tensor& padding);
 
 // Named parameters of a module in a stable order, for checkpoints and optimizers.
 std::vector<std::pair<std::string, torch::Tensor>> NamedParameters(torch::nn::Module& module);

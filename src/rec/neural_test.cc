@@ -1,0 +1,273 @@
+// MelodAI — licensed under the Apache License 2.0.
+// Tests of the neural recommenders through their public interface: every architecture learns
+// a tiny deterministic world (overfit), training is reproducible for a seed, a saved model
+// reloads to bit-identical scores, and bad model files and options are refused with clear
+// errors. Module shapes and gradients are tested in neural_nets_test.cc.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "core/file_util.h"
+#include "core/thread_pool.h"
+#include "data/catalog.h"
+#include "data/interactions.h"
+#include "data/splits.h"
+#include "rec/explain.h"
+#include "rec/model_factory.h"
+#include "rec/neural.h"
+#include "testing/test_paths.h"
+
+namespace melodai::rec {
+namespace {
+
+using data::ItemId;
+
+constexpr size_t kItems = 24;
+
+data::Catalog MakeCatalog(size_t size) {
+  data::Catalog catalog;
+  for (size_t i = 0; i < size; ++i) {
+    catalog.AddItem("item:" + std::to_string(i), "Item " + std::to_string(i), "Artist " + std::to_string(i % 4));
+  }
+  return catalog;
+}
+
+// A world where the next item is a function of the current one: i -> (i * 5 + 1) mod 20, in
+// 400 sequences of length 8 with seeded starts. Items 20..23 exist but never appear.
+data::Interactions Chains(uint64_t seed, size_t count = 400) {
+  data::Interactions out;
+  uint64_t state = seed;
+  for (size_t s = 0; s < count; ++s) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    ItemId item = static_cast<ItemId>((state >> 33) % 20);
+    std::vector<ItemId> items;
+    for (int i = 0; i < 8; ++i) {
+      items.push_back(item);
+      item = (item * 5 + 1) % 20;
+    }
+    out.Append(items, {}, {}, static_cast<int64_t>(s), "");
+  }
+  return out;
+}
+
+NeuralOptions TinyOptions(NeuralArchitecture architecture) {
+  NeuralOptions options = NeuralOptions::Defaults(architecture);
+  options.seed = 7;
+  options.valid_queries = 0;
+  options.layers = 32;
+  options.n_sample = 8;
+  options.batch_size = 16;
+  options.n_epochs = 8;
+  options.dropout_p_embed = 0.0;
+  options.dim = 32;
+  options.blocks = 1;
+  options.heads = 2;
+  options.max_length = 8;
+  options.dropout = 0.0;
+  if (architecture == NeuralArchitecture::kSasRec || architecture == NeuralArchitecture::kTransGru) {
+    options.n_epochs = 15;
+    options.learning_rate = 0.01;
+  }
+  return options;
+}
+
+// Fraction of chain prefixes whose true successor is the top-1 recommendation.
+double NextItemAccuracy(const Recommender& model, const data::Catalog& catalog) {
+  std::vector<float> scores(catalog.size());
+  int hits = 0;
+  for (ItemId start = 0; start < 20; ++start) {
+    // A chain prefix of three items, as in training; the answer is the fourth.
+    std::vector<ItemId> history = {start};
+    while (history.size() < 3) history.push_back((history.back() * 5 + 1) % 20);
+    Query query;
+    query.kind = data::QueryKind::kNextItem;
+    query.history = history;
+    model.Score(query, scores);
+    const ItemId best = static_cast<ItemId>(std::max_element(scores.begin(), scores.end()) - scores.begin());
+    hits += best == (history.back() * 5 + 1) % 20 ? 1 : 0;
+  }
+  return hits / 20.0;
+}
+
+class NeuralArchitectureTest : public ::testing::TestWithParam<NeuralArchitecture> {};
+
+TEST_P(NeuralArchitectureTest, OverfitsATinyDeterministicWorld) {
+  const data::Catalog catalog = MakeCatalog(kItems);
+  const data::Interactions train = Chains(1);
+  auto model = NeuralRecommender::Create(TinyOptions(GetParam()));
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  core::ThreadPool pool(2);
+  const core::Status fitted = (*model)->Fit(catalog, train, pool);
+  ASSERT_TRUE(fitted.ok()) << fitted.ToString();
+  EXPECT_GE(NextItemAccuracy(**model, catalog), 0.9) << NeuralArchitectureName(GetParam());
+  const TrainingReport& report = (*model)->training_report();
+  ASSERT_FALSE(report.epochs.empty());
+  EXPECT_LT(report.epochs.back().loss, report.epochs.front().loss);
+  EXPECT_GT(report.events_per_second, 0.0);
+  // Items never seen in training rank below every known item.
+  std::vector<float> scores(kItems);
+  const std::vector<ItemId> history = {3};
+  Query query;
+  query.kind = data::QueryKind::kNextItem;
+  query.history = history;
+  (*model)->Score(query, scores);
+  const float lowest_known = *std::min_element(scores.begin(), scores.begin() + 20);
+  for (ItemId unseen = 20; unseen < kItems; ++unseen) EXPECT_LT(scores[unseen], lowest_known);
+}
+
+TEST_P(NeuralArchitectureTest, SameSeedTrainsTheSameModelAndCheckpointsReloadBitForBit) {
+  const data::Catalog catalog = MakeCatalog(kItems);
+  const data::Interactions train = Chains(2, 120);
+  NeuralOptions options = TinyOptions(GetParam());
+  options.n_epochs = 2;
+  core::ThreadPool pool(2);
+  auto first = NeuralRecommender::Create(options);
+  auto second = NeuralRecommender::Create(options);
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE((*first)->Fit(catalog, train, pool).ok());
+  ASSERT_TRUE((*second)->Fit(catalog, train, pool).ok());
+  const std::vector<ItemId> history = {4, 9, 11};
+  Query query;
+  query.kind = data::QueryKind::kNextItem;
+  query.history = history;
+  std::vector<float> a(kItems), b(kItems), c(kItems);
+  (*first)->Score(query, a);
+  (*second)->Score(query, b);
+  EXPECT_EQ(a, b);
+
+  // A caller that reuses one buffer for another history of the same length gets the scores of
+  // the new history (session models cache the state of a prefix).
+  std::vector<ItemId> buffer = {4, 9, 11};
+  Query reused;
+  reused.kind = data::QueryKind::kNextItem;
+  reused.history = buffer;
+  std::vector<float> d(kItems), e(kItems);
+  (*first)->Score(reused, d);
+  buffer[2] = 12;
+  (*first)->Score(reused, d);
+  const std::vector<ItemId> fresh_history = {4, 9, 12};
+  Query fresh;
+  fresh.kind = data::QueryKind::kNextItem;
+  fresh.history = fresh_history;
+  (*second)->Score(fresh, e);
+  EXPECT_EQ(d, e);
+
+  const std::filesystem::path path = testing::MakeTempDir("neural-" + std::string(NeuralArchitectureName(GetParam()))) / "model.bin";
+  ASSERT_TRUE((*first)->Save(path).ok());
+  auto loaded = NeuralRecommender::Load(path, catalog);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  (*loaded)->Score(query, c);
+  EXPECT_EQ(0, std::memcmp(a.data(), c.data(), a.size() * sizeof(float)));
+  EXPECT_EQ((*loaded)->options().ToJson(), options.ToJson());
+}
+
+INSTANTIATE_TEST_SUITE_P(All, NeuralArchitectureTest,
+                         ::testing::Values(NeuralArchitecture::kRnn, NeuralArchitecture::kGru4Rec,
+                                           NeuralArchitecture::kSasRec, NeuralArchitecture::kTransGru),
+                         [](const auto& test_info) { return std::string(NeuralArchitectureName(test_info.param)); });
+
+TEST(NeuralModelFileTest, BadFilesAreRefusedWithTheReason) {
+  const data::Catalog catalog = MakeCatalog(kItems);
+  core::ThreadPool pool(1);
+  NeuralOptions options = TinyOptions(NeuralArchitecture::kGru4Rec);
+  options.n_epochs = 1;
+  auto model = NeuralRecommender::Create(options);
+  ASSERT_TRUE(model.ok());
+  ASSERT_TRUE((*model)->Fit(catalog, Chains(3, 50), pool).ok());
+  const std::filesystem::path folder = testing::MakeTempDir("neural-bad");
+  const std::filesystem::path good = folder / "good.bin";
+  ASSERT_TRUE((*model)->Save(good).ok());
+  auto bytes = core::ReadFile(good);
+  ASSERT_TRUE(bytes.ok());
+
+  auto write = [&](const std::string& name, const std::string& content) {
+    const std::filesystem::path path = folder / name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  };
+  auto missing = NeuralRecommender::Load(folder / "absent.bin", catalog);
+  EXPECT_FALSE(missing.ok());
+
+  auto garbage = NeuralRecommender::Load(write("garbage.bin", "hello, this is not a model"), catalog);
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_NE(garbage.status().message().find("not a MelodAI neural model"), std::string::npos)
+      << garbage.status().ToString();
+
+  auto truncated = NeuralRecommender::Load(write("truncated.bin", bytes->substr(0, bytes->size() / 2)), catalog);
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_EQ(truncated.status().code(), core::StatusCode::kDataLoss);
+
+  std::string flipped = *bytes;
+  flipped[flipped.size() / 2] ^= 0x40;
+  auto corrupt = NeuralRecommender::Load(write("flipped.bin", flipped), catalog);
+  ASSERT_FALSE(corrupt.ok());
+  EXPECT_NE(corrupt.status().message().find("checksum"), std::string::npos) << corrupt.status().ToString();
+
+  const data::Catalog other = MakeCatalog(kItems + 1);
+  auto wrong_catalog = NeuralRecommender::Load(good, other);
+  ASSERT_FALSE(wrong_catalog.ok());
+  EXPECT_EQ(wrong_catalog.status().code(), core::StatusCode::kFailedPrecondition);
+  EXPECT_NE(wrong_catalog.status().message().find("another catalogue"), std::string::npos);
+}
+
+TEST(NeuralOptionsTest, AbsurdValuesAreNamed) {
+  ModelConfig config;
+  config.overrides["layers"] = "0";
+  auto made = MakeRecommender("gru4rec", config);
+  ASSERT_FALSE(made.ok());
+  EXPECT_NE(made.status().message().find("layers"), std::string::npos) << made.status().ToString();
+  config.overrides = {{"loss", "hinge"}};
+  made = MakeRecommender("gru4rec", config);
+  ASSERT_FALSE(made.ok());
+  EXPECT_NE(made.status().message().find("loss"), std::string::npos) << made.status().ToString();
+  config.overrides = {{"heads", "3"}};  // 64 is not divisible by 3
+  made = MakeRecommender("sasrec", config);
+  ASSERT_FALSE(made.ok());
+  config.overrides = {{"branches", "neither"}};
+  EXPECT_FALSE(MakeRecommender("transgru", config).ok());
+  EXPECT_FALSE(MakeNeuralOptions("itemknn", ModelConfig{}).ok());
+}
+
+TEST(ExplainTest, LeaveOneOutNamesTheTrackThatDrivesTheRecommendation) {
+  // Two worlds that never mix: items 0..9 and items 10..19. A history with one track of each
+  // must explain every recommendation by the track of its own world.
+  const data::Catalog catalog = MakeCatalog(kItems);
+  data::Interactions train;
+  for (int s = 0; s < 60; ++s) {
+    const ItemId base = s % 2 == 0 ? 0 : 10;
+    std::vector<ItemId> items;
+    for (int i = 0; i < 5; ++i) items.push_back(base + static_cast<ItemId>((s * 3 + i * 7) % 10));
+    train.Append(items, {}, {}, s, "");
+  }
+  core::ThreadPool pool(2);
+  auto model = MakeRecommender("itemknn", ModelConfig{});
+  ASSERT_TRUE(model.ok());
+  ASSERT_TRUE((*model)->Fit(catalog, train, pool).ok());
+  const std::vector<ItemId> history = {2, 13};
+  ExplainOptions options;
+  options.k = 6;
+  options.explain = true;
+  auto result = RecommendWithExplanations(**model, catalog, history, options);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_EQ(result->items.size(), 6u);
+  for (const ExplainedItem& item : result->items) {
+    EXPECT_NE(item.item, 2u);
+    EXPECT_NE(item.item, 13u);
+    ASSERT_EQ(item.because.size(), 1u) << "item " << item.item;
+    EXPECT_EQ(item.because.front().position, item.item < 10 ? 0u : 1u) << "item " << item.item;
+    EXPECT_GT(item.because.front().contribution, 0.0f);
+  }
+  options.k = 0;
+  EXPECT_FALSE(RecommendWithExplanations(**model, catalog, history, options).ok());
+  options.k = 3;
+  const std::vector<ItemId> outside = {0, 99};
+  EXPECT_FALSE(RecommendWithExplanations(**model, catalog, outside, options).ok());
+}
+
+}  // namespace
+}  // namespace melodai::rec
