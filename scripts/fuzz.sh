@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # MelodAI — builds the libFuzzer targets with clang (ASan + UBSan) into build-fuzz/ and runs them.
-# Usage: scripts/fuzz.sh smoke          (each target 30 s from its seed corpus; used by the tests)
+# Usage: scripts/fuzz.sh smoke          (each target 20 s from its seed corpus; used by the tests)
 #        scripts/fuzz.sh run SECONDS    (each target SECONDS, corpus kept in build-fuzz/corpus)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-smoke}
 SECONDS_EACH=${2:-30}
-[[ $MODE == smoke ]] && SECONDS_EACH=30
+[[ $MODE == smoke ]] && SECONDS_EACH=20
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DMELODAI_BUILD_TESTS=OFF -DMELODAI_BUILD_FUZZERS=ON -DMELODAI_SANITIZE=address,undefined >/dev/null
 # Only the fuzz targets (and the libraries they link), not the whole tree.
