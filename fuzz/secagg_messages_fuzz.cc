@@ -1,6 +1,6 @@
 // MelodAI — licensed under the Apache License 2.0.
 // libFuzzer target for every secure-aggregation message decoder: the first byte selects the
-// decoder (it is the message kind), so this one target covers all nine. Any bytes must decode
+// decoder (it is the message kind), so this one target covers all eleven. Any bytes must decode
 // to a message whose encoding gives back exactly the input, or fail with kDataLoss; never crash.
 #include <cstddef>
 #include <cstdint>

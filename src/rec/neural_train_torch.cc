@@ -71,8 +71,7 @@ AdagradState MakeState(const torch::Tensor& like, double momentum) {
 torch::Tensor BprMaxLoss(torch::Tensor scores, double elu_param, double bpreg) {
   if (elu_param > 0.0) scores = torch::elu(scores, elu_param);
   const int64_t batch = scores.size(0);
-  torch::Tensor off_target = torch::ones_like(scores);
-  off_target.narrow(1, 0, batch).fill_diagonal_(0.0);
+  const torch::Tensor off_target = 1.0 - torch::eye(batch, scores.size(1), scores.options());
   const torch::Tensor masked = scores * off_target;
   const torch::Tensor exp = torch::exp(masked - std::get<0>(masked.max(1, true))) * off_target;
   const torch::Tensor softmax = exp / exp.sum(1, true);

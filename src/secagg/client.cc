@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "crypto/aead.h"
@@ -232,13 +233,12 @@ core::Result<MaskedInputMessage> Client::MaskInput(const EncryptedSharesMessage&
   return reply;
 }
 
-core::Result<ConsistencySignatureMessage> Client::SignSurvivors(const SurvivorListMessage& message) {
-  MELODAI_RETURN_IF_ERROR(CheckEnvelope(Phase::kConsistencyCheck, message.round_id, id_));
-  if (!std::binary_search(message.survivors.begin(), message.survivors.end(), id_)) {
+core::Result<size_t> Client::CountNeighbourSurvivors(const std::vector<uint32_t>& survivors) const {
+  if (!std::binary_search(survivors.begin(), survivors.end(), id_)) {
     return core::FailedPreconditionError(fmt::format("client {}: not in the survivor list", id_));
   }
   size_t neighbour_survivors = 0;
-  for (uint32_t survivor : message.survivors) {
+  for (uint32_t survivor : survivors) {
     if (survivor >= config_.client_count) {
       return core::NotFoundError(fmt::format("client {}: unknown survivor {}", id_, survivor));
     }
@@ -250,6 +250,17 @@ core::Result<ConsistencySignatureMessage> Client::SignSurvivors(const SurvivorLi
     }
     ++neighbour_survivors;
   }
+  return neighbour_survivors;
+}
+
+core::Result<ConsistencySignatureMessage> Client::SignSurvivors(const SurvivorListMessage& message) {
+  MELODAI_RETURN_IF_ERROR(CheckEnvelope(Phase::kConsistencyCheck, message.round_id, id_));
+  if (neighbourhood_scoped()) {
+    return core::FailedPreconditionError(
+        fmt::format("client {}: a SecAgg+ round signs its neighbourhood, not the global list", id_));
+  }
+  MELODAI_ASSIGN_OR_RETURN(const size_t neighbour_survivors,
+                           CountNeighbourSurvivors(message.survivors));
   if (neighbour_survivors < config_.threshold) {
     return Abort(fmt::format("{} neighbours survived, threshold {}", neighbour_survivors,
                              config_.threshold));
@@ -260,6 +271,43 @@ core::Result<ConsistencySignatureMessage> Client::SignSurvivors(const SurvivorLi
   reply.client_id = id_;
   reply.signature =
       identity_.Sign(crypto::AsBytes(SurvivorListSigningBytes(config_.round_id, survivors_)));
+  phase_ = Phase::kUnmasking;
+  return reply;
+}
+
+core::Result<ConsistencySignatureMessage> Client::SignNeighbourhood(
+    const NeighbourhoodSurvivorsMessage& message) {
+  MELODAI_RETURN_IF_ERROR(
+      CheckEnvelope(Phase::kConsistencyCheck, message.round_id, message.target_id));
+  if (!neighbourhood_scoped()) {
+    return core::FailedPreconditionError(
+        fmt::format("client {}: a full-graph round signs the global survivor list", id_));
+  }
+  const std::vector<uint32_t>& survivors = message.survivors;
+  // The decoder guarantees order; in-process callers may not, and the checks below (and the
+  // bitmap the server derives from the same list) rely on it.
+  if (std::adjacent_find(survivors.begin(), survivors.end(), std::greater_equal<>()) !=
+      survivors.end()) {
+    return core::InvalidArgumentError(
+        fmt::format("client {}: neighbourhood list not strictly increasing", id_));
+  }
+  for (uint32_t survivor : survivors) {
+    if (survivor < config_.client_count && survivor != id_ && !graph_.AreNeighbours(id_, survivor)) {
+      return core::InvalidArgumentError(
+          fmt::format("client {}: neighbourhood list names non-neighbour {}", id_, survivor));
+    }
+  }
+  MELODAI_ASSIGN_OR_RETURN(const size_t neighbour_survivors, CountNeighbourSurvivors(survivors));
+  if (neighbour_survivors < config_.threshold) {
+    return Abort(fmt::format("{} neighbours survived, threshold {}", neighbour_survivors,
+                             config_.threshold));
+  }
+  survivors_ = survivors;
+  ConsistencySignatureMessage reply;
+  reply.round_id = config_.round_id;
+  reply.client_id = id_;
+  reply.signature = identity_.Sign(
+      crypto::AsBytes(NeighbourhoodSigningBytes(config_.round_id, id_, survivors_)));
   phase_ = Phase::kUnmasking;
   return reply;
 }
@@ -287,15 +335,57 @@ core::Status Client::VerifySurvivorSignatures(const UnmaskingRequestMessage& mes
   return core::Status::Ok();
 }
 
-core::Result<UnmaskingResponseMessage> Client::Unmask(const UnmaskingRequestMessage& message) {
-  MELODAI_RETURN_IF_ERROR(CheckEnvelope(Phase::kUnmasking, message.round_id, id_));
-  if (message.survivors != survivors_) {
-    return core::InvalidArgumentError(
-        fmt::format("client {}: survivor list differs from the one it signed", id_));
+core::Status Client::VerifyNeighbourhoodSignatures(
+    const NeighbourhoodUnmaskingRequestMessage& message) const {
+  size_t confirmed = 0;
+  for (size_t i = 0; i < message.signatures.size(); ++i) {
+    const NeighbourhoodSignature& entry = message.signatures[i];
+    const uint32_t signer = entry.client_id;
+    if (signer >= config_.client_count) {
+      return core::NotFoundError(fmt::format("client {}: signature of unknown client {}", id_, signer));
+    }
+    if (!graph_.AreNeighbours(id_, signer)) {
+      return core::InvalidArgumentError(
+          fmt::format("client {}: signature of non-neighbour {}", id_, signer));
+    }
+    // Counting a signer twice would let a minority confirm us.
+    if (i > 0 && signer <= message.signatures[i - 1].client_id) {
+      return core::InvalidArgumentError(
+          fmt::format("client {}: signers not strictly increasing at {}", id_, signer));
+    }
+    const std::vector<uint32_t> closed = internal::ClosedNeighbourhood(graph_, signer);
+    MELODAI_ASSIGN_OR_RETURN(const std::vector<uint32_t> theirs,
+                             internal::SurvivorsFromBitmap(closed, entry.survivor_bitmap));
+    if (!crypto::Ed25519Verify(
+            (*registry_)[signer],
+            crypto::AsBytes(NeighbourhoodSigningBytes(config_.round_id, signer, theirs)),
+            entry.signature)) {
+      return core::DataLossError(
+          fmt::format("client {}: bad neighbourhood signature of {}", id_, signer));
+    }
+    // Compare on N[us] ∩ N[signer]: always us and the signer, plus common neighbours. These
+    // are the clients whose status both of us act on (as holders of shares, or as the owner
+    // whose shares are being revealed).
+    for (uint32_t other : closed) {
+      if (other != id_ && !graph_.AreNeighbours(id_, other)) continue;
+      const bool they_saw = std::binary_search(theirs.begin(), theirs.end(), other);
+      const bool we_saw = std::binary_search(survivors_.begin(), survivors_.end(), other);
+      if (they_saw != we_saw) {
+        return core::AbortedError(fmt::format(
+            "server equivocated: neighbour {} signed client {} as {}, we were told {}", signer,
+            other, they_saw ? "surviving" : "dropped", we_saw ? "surviving" : "dropped"));
+      }
+    }
+    ++confirmed;
   }
-  const core::Status verified = VerifySurvivorSignatures(message);
-  if (verified.code() == core::StatusCode::kAborted) return Abort(verified.message());
-  MELODAI_RETURN_IF_ERROR(verified);
+  if (confirmed < config_.threshold) {
+    return core::AbortedError(fmt::format("{} neighbours confirmed our neighbourhood, threshold {}",
+                                          confirmed, config_.threshold));
+  }
+  return core::Status::Ok();
+}
+
+UnmaskingResponseMessage Client::Reveal() {
   UnmaskingResponseMessage reply;
   reply.round_id = config_.round_id;
   reply.client_id = id_;
@@ -310,6 +400,35 @@ core::Result<UnmaskingResponseMessage> Client::Unmask(const UnmaskingRequestMess
   peers_.clear();
   phase_ = Phase::kDone;
   return reply;
+}
+
+core::Result<UnmaskingResponseMessage> Client::Unmask(const UnmaskingRequestMessage& message) {
+  MELODAI_RETURN_IF_ERROR(CheckEnvelope(Phase::kUnmasking, message.round_id, id_));
+  if (neighbourhood_scoped()) {
+    return core::FailedPreconditionError(
+        fmt::format("client {}: a SecAgg+ round needs a neighbourhood unmasking request", id_));
+  }
+  if (message.survivors != survivors_) {
+    return core::InvalidArgumentError(
+        fmt::format("client {}: survivor list differs from the one it signed", id_));
+  }
+  const core::Status verified = VerifySurvivorSignatures(message);
+  if (verified.code() == core::StatusCode::kAborted) return Abort(verified.message());
+  MELODAI_RETURN_IF_ERROR(verified);
+  return Reveal();
+}
+
+core::Result<UnmaskingResponseMessage> Client::Unmask(
+    const NeighbourhoodUnmaskingRequestMessage& message) {
+  MELODAI_RETURN_IF_ERROR(CheckEnvelope(Phase::kUnmasking, message.round_id, message.target_id));
+  if (!neighbourhood_scoped()) {
+    return core::FailedPreconditionError(
+        fmt::format("client {}: a full-graph round needs the global unmasking request", id_));
+  }
+  const core::Status verified = VerifyNeighbourhoodSignatures(message);
+  if (verified.code() == core::StatusCode::kAborted) return Abort(verified.message());
+  MELODAI_RETURN_IF_ERROR(verified);
+  return Reveal();
 }
 
 }  // namespace melodai::secagg

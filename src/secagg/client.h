@@ -63,16 +63,37 @@ class Client {
   core::Result<MaskedInputMessage> MaskInput(const EncryptedSharesMessage& message,
                                              std::span<const uint64_t> input);
 
-  // Step 3 (consistency check): signs the survivor list (U3) after checking that it contains
-  // us, only known neighbours that sent shares, and at least threshold of them.
+  // Step 3 (consistency check), full graph: signs the survivor list (U3) after checking that
+  // it contains us, only known neighbours that sent shares, and at least threshold of them.
+  // kFailedPrecondition in a SecAgg+ round (it signs its neighbourhood instead).
   core::Result<ConsistencySignatureMessage> SignSurvivors(const SurvivorListMessage& message);
+
+  // Step 3, SecAgg+: the same checks on the survivors among N[u] = N(u) ∪ {u}, then signs
+  // (domain, round, our id, that list). Nothing in this step or the next grows with n.
+  // kFailedPrecondition (round, phase, target, a full-graph round, a list without us),
+  // kNotFound (unknown client), kInvalidArgument (a non-neighbour, a neighbour that never
+  // sent us shares, an unsorted list), kAborted (fewer than threshold neighbours survived).
+  core::Result<ConsistencySignatureMessage> SignNeighbourhood(
+      const NeighbourhoodSurvivorsMessage& message);
 
   // Step 4: checks that the request carries the list we signed and at least threshold valid
   // signatures from us and our neighbours, then reveals for each peer with shares the
   // self-seed share if it survived and the mask-key share if it did not — never both.
   // kInvalidArgument (another survivor list, an unknown signer), kDataLoss (bad signature),
   // kAborted (too few signatures), kFailedPrecondition (round, phase).
+  // kFailedPrecondition in a SecAgg+ round.
   core::Result<UnmaskingResponseMessage> Unmask(const UnmaskingRequestMessage& message);
+
+  // Step 4, SecAgg+: the request carries neighbours' signed neighbourhood lists. Each must
+  // come from a neighbour, verify, and agree with the list we signed on every client both
+  // neighbourhoods contain (at least us and the signer); at least threshold neighbours must
+  // confirm before we reveal anything (same revelation rule as above). A validly signed list
+  // that disagrees proves the server told two of us different stories, so we abort at once
+  // rather than let it pick which signatures to show. kNotFound (unknown signer),
+  // kInvalidArgument (non-neighbour, repeated signer, malformed bitmap), kDataLoss (bad
+  // signature; the state is unchanged), kAborted (a conflicting view, or too few
+  // confirmations), kFailedPrecondition (round, phase, target, a full-graph round).
+  core::Result<UnmaskingResponseMessage> Unmask(const NeighbourhoodUnmaskingRequestMessage& message);
 
  private:
   struct Peer {
@@ -92,6 +113,13 @@ class Client {
   core::Result<PeerMap> AcceptKeyList(const KeyListMessage& message) const;
   core::Status OpenShares(const EncryptedSharesMessage& message);
   core::Status VerifySurvivorSignatures(const UnmaskingRequestMessage& message) const;
+  core::Status VerifyNeighbourhoodSignatures(const NeighbourhoodUnmaskingRequestMessage& message) const;
+  // Checks a survivor list and returns how many neighbours it lists (see SignSurvivors).
+  core::Result<size_t> CountNeighbourSurvivors(const std::vector<uint32_t>& survivors) const;
+  // The final step once the consistency check passed: one share per peer with shares.
+  UnmaskingResponseMessage Reveal();
+  // SecAgg+ rounds scope the consistency check to neighbourhoods.
+  bool neighbourhood_scoped() const { return config_.neighbour_count != 0; }
 
   RoundConfig config_;
   uint32_t id_;
@@ -105,6 +133,7 @@ class Client {
   std::optional<crypto::X25519KeyPair> mask_pair_;
   crypto::SecretBytes self_seed_;
   PeerMap peers_;
+  // The list we signed: U3 (full graph) or U3 ∩ N[id_] (SecAgg+).
   std::vector<uint32_t> survivors_;
 };
 

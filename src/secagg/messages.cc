@@ -351,6 +351,66 @@ core::Result<UnmaskingResponseMessage> DecodeUnmaskingResponse(std::string_view 
   return message;
 }
 
+std::string Encode(const NeighbourhoodSurvivorsMessage& message) {
+  ByteWriter writer;
+  PutHeader(writer, MessageKind::kNeighbourhoodSurvivors, message.round_id);
+  writer.PutU32(message.target_id);
+  PutIds(writer, message.survivors);
+  return writer.Release();
+}
+
+core::Result<NeighbourhoodSurvivorsMessage> DecodeNeighbourhoodSurvivors(std::string_view bytes) {
+  ByteReader reader(bytes);
+  NeighbourhoodSurvivorsMessage message;
+  MELODAI_RETURN_IF_ERROR(GetHeader(reader, MessageKind::kNeighbourhoodSurvivors, message.round_id));
+  MELODAI_RETURN_IF_ERROR(GetClientId(reader, message.target_id, "target_id"));
+  MELODAI_RETURN_IF_ERROR(GetIds(reader, message.survivors, "neighbourhood survivors"));
+  MELODAI_RETURN_IF_ERROR(GetDone(reader, "NeighbourhoodSurvivors"));
+  return message;
+}
+
+std::string Encode(const NeighbourhoodUnmaskingRequestMessage& message) {
+  ByteWriter writer;
+  PutHeader(writer, MessageKind::kNeighbourhoodUnmaskingRequest, message.round_id);
+  writer.PutU32(message.target_id);
+  writer.PutU32(static_cast<uint32_t>(message.signatures.size()));
+  for (const NeighbourhoodSignature& entry : message.signatures) {
+    writer.PutU32(entry.client_id);
+    writer.PutU32(static_cast<uint32_t>(entry.survivor_bitmap.size()));
+    writer.PutRaw(entry.survivor_bitmap.data(), entry.survivor_bitmap.size());
+    PutBytes(writer, entry.signature);
+  }
+  return writer.Release();
+}
+
+core::Result<NeighbourhoodUnmaskingRequestMessage> DecodeNeighbourhoodUnmaskingRequest(
+    std::string_view bytes) {
+  ByteReader reader(bytes);
+  NeighbourhoodUnmaskingRequestMessage message;
+  MELODAI_RETURN_IF_ERROR(
+      GetHeader(reader, MessageKind::kNeighbourhoodUnmaskingRequest, message.round_id));
+  MELODAI_RETURN_IF_ERROR(GetClientId(reader, message.target_id, "target_id"));
+  uint32_t count = 0;
+  // Each entry: signer, bitmap length (the bitmap itself may be empty here; the client checks
+  // its length against the graph), signature.
+  MELODAI_RETURN_IF_ERROR(GetCount(reader, count, "neighbourhood signature count", kMaxClients, 4 + 4 + 64));
+  message.signatures.resize(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    NeighbourhoodSignature& entry = message.signatures[i];
+    MELODAI_RETURN_IF_ERROR(GetClientId(reader, entry.client_id, "signer"));
+    MELODAI_RETURN_IF_ERROR(CheckIncreasing(
+        i == 0, i == 0 ? 0 : message.signatures[i - 1].client_id, entry.client_id, "signers"));
+    uint32_t bitmap_bytes = 0;
+    MELODAI_RETURN_IF_ERROR(
+        GetCount(reader, bitmap_bytes, "survivor bitmap bytes", kMaxSurvivorBitmapBytes, 1));
+    entry.survivor_bitmap.resize(bitmap_bytes);
+    MELODAI_RETURN_IF_ERROR(reader.GetRaw(entry.survivor_bitmap.data(), bitmap_bytes, "survivor bitmap"));
+    MELODAI_RETURN_IF_ERROR(GetBytes(reader, entry.signature, "signature"));
+  }
+  MELODAI_RETURN_IF_ERROR(GetDone(reader, "NeighbourhoodUnmaskingRequest"));
+  return message;
+}
+
 namespace {
 
 template <typename Decoded>
@@ -382,6 +442,10 @@ core::Result<std::string> DecodeAndReencode(std::string_view bytes) {
       return Reencode(DecodeUnmaskingRequest(bytes));
     case MessageKind::kUnmaskingResponse:
       return Reencode(DecodeUnmaskingResponse(bytes));
+    case MessageKind::kNeighbourhoodSurvivors:
+      return Reencode(DecodeNeighbourhoodSurvivors(bytes));
+    case MessageKind::kNeighbourhoodUnmaskingRequest:
+      return Reencode(DecodeNeighbourhoodUnmaskingRequest(bytes));
   }
   return core::InternalError("unhandled secagg message kind");
 }
@@ -400,6 +464,16 @@ std::string SurvivorListSigningBytes(uint64_t round_id, const std::vector<uint32
   ByteWriter writer;
   writer.PutString("melodai.secagg.survivors.v1");
   writer.PutU64(round_id);
+  PutIds(writer, survivors);
+  return writer.Release();
+}
+
+std::string NeighbourhoodSigningBytes(uint64_t round_id, uint32_t signer,
+                                      const std::vector<uint32_t>& survivors) {
+  ByteWriter writer;
+  writer.PutString("melodai.secagg.neighbourhood.v1");
+  writer.PutU64(round_id);
+  writer.PutU32(signer);
   PutIds(writer, survivors);
   return writer.Release();
 }

@@ -30,8 +30,15 @@ enum class MessageKind : uint8_t {
   kConsistencySignature = 7,  // client -> server
   kUnmaskingRequest = 8,      // server -> client
   kUnmaskingResponse = 9,     // client -> server
+  // SecAgg+ rounds replace kSurvivorList and kUnmaskingRequest with these two, which carry
+  // only the target's neighbourhood, so no message of such a round grows with n.
+  kNeighbourhoodSurvivors = 10,         // server -> client
+  kNeighbourhoodUnmaskingRequest = 11,  // server -> client
 };
-inline constexpr uint8_t kMaxMessageKind = 9;
+inline constexpr uint8_t kMaxMessageKind = 11;
+
+// A survivor bitmap covers a closed neighbourhood, at most every client of a round.
+inline constexpr size_t kMaxSurvivorBitmapBytes = (kMaxClients + 7) / 8;
 
 // Secrets are 32 bytes (X25519 scalar, PRG seed), so a share is 5 field elements.
 inline constexpr size_t kSecretBytes = 32;
@@ -124,6 +131,37 @@ struct UnmaskingRequestMessage {
   friend bool operator==(const UnmaskingRequestMessage&, const UnmaskingRequestMessage&) = default;
 };
 
+// SecAgg+: the survivors (U3) among the target's closed neighbourhood N[u] = N(u) ∪ {u},
+// strictly increasing. The target signs this list instead of the global U3.
+struct NeighbourhoodSurvivorsMessage {
+  uint64_t round_id = 0;
+  uint32_t target_id = 0;
+  std::vector<uint32_t> survivors;
+  friend bool operator==(const NeighbourhoodSurvivorsMessage&,
+                         const NeighbourhoodSurvivorsMessage&) = default;
+};
+
+// A neighbour's signed neighbourhood list. The list travels as a bitmap over the signer's
+// closed neighbourhood N[w] in increasing id order (bit i is bit i % 8 of byte i / 8; the
+// graph is public, so the receiver rebuilds the ids): (k + 1) / 8 bytes instead of 4 per
+// survivor, which keeps the request's k lists at O(k) signatures plus k^2 / 8 bytes.
+struct NeighbourhoodSignature {
+  uint32_t client_id = 0;
+  std::vector<uint8_t> survivor_bitmap;  // At most kMaxSurvivorBitmapBytes.
+  crypto::Ed25519Signature signature{};
+  friend bool operator==(const NeighbourhoodSignature&, const NeighbourhoodSignature&) = default;
+};
+
+// SecAgg+: the signed neighbourhood lists of the target's neighbours that signed (U4),
+// increasing client id.
+struct NeighbourhoodUnmaskingRequestMessage {
+  uint64_t round_id = 0;
+  uint32_t target_id = 0;
+  std::vector<NeighbourhoodSignature> signatures;
+  friend bool operator==(const NeighbourhoodUnmaskingRequestMessage&,
+                         const NeighbourhoodUnmaskingRequestMessage&) = default;
+};
+
 enum class ShareKind : uint8_t {
   kSelfMaskSeed = 1,  // Share of b_u: revealed when u's masked input arrived.
   kMaskKey = 2,       // Share of s_sk_u: revealed when u dropped before sending it.
@@ -157,6 +195,8 @@ std::string Encode(const SurvivorListMessage& message);
 std::string Encode(const ConsistencySignatureMessage& message);
 std::string Encode(const UnmaskingRequestMessage& message);
 std::string Encode(const UnmaskingResponseMessage& message);
+std::string Encode(const NeighbourhoodSurvivorsMessage& message);
+std::string Encode(const NeighbourhoodUnmaskingRequestMessage& message);
 
 core::Result<AdvertiseKeysMessage> DecodeAdvertiseKeys(std::string_view bytes);
 core::Result<KeyListMessage> DecodeKeyList(std::string_view bytes);
@@ -167,6 +207,9 @@ core::Result<SurvivorListMessage> DecodeSurvivorList(std::string_view bytes);
 core::Result<ConsistencySignatureMessage> DecodeConsistencySignature(std::string_view bytes);
 core::Result<UnmaskingRequestMessage> DecodeUnmaskingRequest(std::string_view bytes);
 core::Result<UnmaskingResponseMessage> DecodeUnmaskingResponse(std::string_view bytes);
+core::Result<NeighbourhoodSurvivorsMessage> DecodeNeighbourhoodSurvivors(std::string_view bytes);
+core::Result<NeighbourhoodUnmaskingRequestMessage> DecodeNeighbourhoodUnmaskingRequest(
+    std::string_view bytes);
 
 // Decodes any message by its kind byte and re-encodes it; for fuzzing and diagnostics.
 // Returns the re-encoding (equal to `bytes` for every valid input) or the decoder's error.
@@ -175,5 +218,9 @@ core::Result<std::string> DecodeAndReencode(std::string_view bytes);
 // The byte strings that identity signatures cover.
 std::string AdvertisedKeysSigningBytes(uint64_t round_id, const AdvertisedKeys& keys);
 std::string SurvivorListSigningBytes(uint64_t round_id, const std::vector<uint32_t>& survivors);
+// SecAgg+: (domain, round, signer, survivors among N[signer]). Binding the signer keeps one
+// client's signature from standing in for another's list.
+std::string NeighbourhoodSigningBytes(uint64_t round_id, uint32_t signer,
+                                      const std::vector<uint32_t>& survivors);
 
 }  // namespace melodai::secagg

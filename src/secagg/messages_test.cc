@@ -43,6 +43,9 @@ std::vector<std::string> AllSampleMessages() {
   encoded.push_back(Encode(UnmaskingRequestMessage{4, {0, 1, 5}, {{0, {}}, {5, {}}}}));
   encoded.push_back(Encode(UnmaskingResponseMessage{
       4, 1, {{0, ShareKind::kSelfMaskSeed, {1, 2, 3, 4, 5}}, {7, ShareKind::kMaskKey, {5, 4, 3, 2, 1}}}}));
+  encoded.push_back(Encode(NeighbourhoodSurvivorsMessage{4, 5, {1, 5, 9}}));
+  encoded.push_back(Encode(NeighbourhoodUnmaskingRequestMessage{
+      4, 5, {{1, {0x1b}, {}}, {9, {0xff, 0x01}, {}}}}));
   return encoded;
 }
 
@@ -95,6 +98,41 @@ TEST(MessagesTest, LimitsAndOrderingAreEnforced) {
   EXPECT_FALSE(DecodeMaskedInput(Encode(MaskedInputMessage{1, 0, 64, {1, 2, 3}})).ok());
   EXPECT_FALSE(DecodeMaskedInput(Encode(MaskedInputMessage{1, 0, 16, {1, 2}})).ok());
   EXPECT_FALSE(DecodeMaskedInput(Encode(MaskedInputMessage{1, 0, 32, {}})).ok());
+  // Neighbourhood requests: repeated signers, a bitmap longer than any neighbourhood, and a
+  // bitmap length beyond the bytes present.
+  EXPECT_EQ(DecodeNeighbourhoodUnmaskingRequest(
+                Encode(NeighbourhoodUnmaskingRequestMessage{1, 0, {{2, {1}, {}}, {2, {1}, {}}}}))
+                .status()
+                .code(),
+            StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeNeighbourhoodUnmaskingRequest(
+                Encode(NeighbourhoodUnmaskingRequestMessage{
+                    1, 0, {{2, std::vector<uint8_t>(kMaxSurvivorBitmapBytes + 1, 0), {}}}}))
+                .status()
+                .code(),
+            StatusCode::kDataLoss);
+  EXPECT_TRUE(DecodeNeighbourhoodUnmaskingRequest(
+                  Encode(NeighbourhoodUnmaskingRequestMessage{
+                      1, 0, {{2, std::vector<uint8_t>(kMaxSurvivorBitmapBytes, 0), {}}}}))
+                  .ok());
+  core::ByteWriter long_bitmap;
+  long_bitmap.PutU8(static_cast<uint8_t>(MessageKind::kNeighbourhoodUnmaskingRequest));
+  long_bitmap.PutU64(1);
+  long_bitmap.PutU32(0);           // target
+  long_bitmap.PutU32(1);           // one signature
+  long_bitmap.PutU32(2);           // signer
+  long_bitmap.PutU32(1000);        // bitmap bytes, but only 64 bytes follow
+  long_bitmap.PutRaw(std::string(64, '\0').data(), 64);
+  EXPECT_EQ(DecodeNeighbourhoodUnmaskingRequest(long_bitmap.buffer()).status().code(),
+            StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeNeighbourhoodSurvivors(Encode(NeighbourhoodSurvivorsMessage{1, kMaxClients, {}}))
+                .status()
+                .code(),
+            StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeNeighbourhoodSurvivors(Encode(NeighbourhoodSurvivorsMessage{1, 0, {4, 4}}))
+                .status()
+                .code(),
+            StatusCode::kDataLoss);
   // Revealed share values must be field elements.
   EXPECT_FALSE(DecodeUnmaskingResponse(Encode(UnmaskingResponseMessage{
       1, 0, {{2, ShareKind::kMaskKey, {crypto::kShamirPrime, 0, 0, 0, 0}}}})).ok());
@@ -171,6 +209,47 @@ TEST(FixedPointTest, EncodesClipsAndDecodes) {
   EXPECT_EQ(MaxClientsForFixedPoint(wide), 32767u);
   EXPECT_TRUE(ValidateFixedPoint(wide, 32767).ok());
   EXPECT_EQ(ValidateFixedPoint(wide, 32768).code(), StatusCode::kInvalidArgument);
+}
+
+// Sums the encodings of `clients` copies of `values` modulo 2^modulus_bits, as the server's
+// unmasked sum does (masks cancel exactly; the round tests check that part).
+std::vector<uint64_t> EncodedSum(const FixedPointConfig& fixed, uint64_t clients,
+                                 const std::vector<float>& values) {
+  const std::vector<uint32_t> one =
+      ElementsToWords(fixed.modulus_bits, EncodeFixedPoint(fixed, values));
+  std::vector<uint32_t> sum(one.size(), 0);
+  for (uint64_t c = 0; c < clients; ++c) AddWords(fixed.modulus_bits, sum, one);
+  return WordsToElements(fixed.modulus_bits, sum);
+}
+
+// Goal: the fixed-point bound n * round(clip / step) < 2^(b-1) holds at the largest client
+// count a round allows (kMaxClients) and at the widest clip range (clip / step = 2^52), and it
+// is tight: one more client at the limit really wraps. Method: pick the largest clip for
+// kMaxClients modulo 2^32 (round(clip / step) = floor((2^31 - 1) / 10^4) = 214,748 units), sum
+// n clipped extremes and check the decoded sums are exact; then add one client too many.
+TEST(FixedPointTest, BoundHoldsAtTheLargestClientCountAndClipRange) {
+  const FixedPointConfig fixed{1.0, 1.0 / 214748, 32};
+  ASSERT_EQ(MaxQuantizedMagnitude(fixed), 214748);
+  ASSERT_EQ(MaxClientsForFixedPoint(fixed), uint64_t{kMaxClients});
+  ASSERT_TRUE(ValidateFixedPoint(fixed, kMaxClients).ok());
+  EXPECT_EQ(ValidateFixedPoint(fixed, kMaxClients + 1).code(), StatusCode::kInvalidArgument);
+  const std::vector<float> extremes = {1.0f, -1.0f, 40.0f, -1e30f, 0.0f};
+  const double n = kMaxClients;
+  EXPECT_EQ(DecodeFixedPoint(fixed, EncodedSum(fixed, kMaxClients, extremes)),
+            (std::vector<double>{n * 214748 * fixed.step, -n * 214748 * fixed.step,
+                                 n * 214748 * fixed.step, -n * 214748 * fixed.step, 0.0}));
+  // The check is needed: 10,001 clients at +clip exceed 2^31 - 1 and decode as negative.
+  EXPECT_LT(DecodeFixedPoint(fixed, EncodedSum(fixed, kMaxClients + 1, {1.0f}))[0], 0.0);
+
+  // Widest range: clip / step = 2^52 modulo 2^64 allows (2^63 - 1) / 2^52 = 2047 clients.
+  const FixedPointConfig wide{4096.0, 1.0 / 1099511627776.0, 64};  // 2^12 / 2^-40 = 2^52.
+  ASSERT_TRUE(ValidateFixedPoint(wide, 2047).ok());
+  EXPECT_EQ(ValidateFixedPoint(wide, 2048).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateFixedPoint({4096.0, 1.0 / 2199023255552.0, 64}, 1).code(),
+            StatusCode::kInvalidArgument);  // 2^53 units: beyond exact doubles.
+  EXPECT_EQ(DecodeFixedPoint(wide, EncodedSum(wide, 2047, {4096.0f, -5000.0f})),
+            (std::vector<double>{2047.0 * 4096, -2047.0 * 4096}));
+  EXPECT_LT(DecodeFixedPoint(wide, EncodedSum(wide, 2048, {4096.0f}))[0], 0.0);
 }
 
 TEST(MaskingTest, MasksCancelAndAddWrapsPerModulus) {

@@ -19,7 +19,10 @@
 namespace melodai::secagg {
 namespace {
 
-using StepFunction = std::function<core::Result<std::string>(uint32_t client)>;
+// One client's step; `watch` times it and may be reset once the step has gathered data the
+// client already holds (its input), so that only protocol work is reported.
+using StepFunction =
+    std::function<core::Result<std::string>(uint32_t client, core::Stopwatch& watch)>;
 using DeliverFunction = std::function<core::Status(std::string_view bytes)>;
 
 // Invariants: clients_[c] and randoms_[c] exist for every client after Setup; inbox_[c] holds
@@ -102,7 +105,7 @@ core::Status RoundRunner::ClientStep(Phase phase, size_t batch, const StepFuncti
     auto body = [&](size_t first, size_t last, size_t /*worker*/) {
       for (size_t i = first; i < last; ++i) {
         core::Stopwatch watch(clock_);
-        replies[i].emplace(step(active[begin + i]));
+        replies[i].emplace(step(active[begin + i], watch));
         seconds[i] = watch.ElapsedSeconds();
       }
     };
@@ -137,7 +140,7 @@ void RoundRunner::Post(Phase phase, uint32_t client, std::string bytes) {
 core::Status RoundRunner::RunKeyPhases() {
   MELODAI_RETURN_IF_ERROR(ClientStep(
       Phase::kAdvertiseKeys, config_.client_count,
-      [&](uint32_t c) -> core::Result<std::string> {
+      [&](uint32_t c, core::Stopwatch& /*watch*/) -> core::Result<std::string> {
         MELODAI_ASSIGN_OR_RETURN(const AdvertiseKeysMessage message, clients_[c]->AdvertiseKeys());
         return Encode(message);
       },
@@ -152,7 +155,7 @@ core::Status RoundRunner::RunKeyPhases() {
 
   MELODAI_RETURN_IF_ERROR(ClientStep(
       Phase::kShareKeys, config_.client_count,
-      [&](uint32_t c) -> core::Result<std::string> {
+      [&](uint32_t c, core::Stopwatch& /*watch*/) -> core::Result<std::string> {
         MELODAI_ASSIGN_OR_RETURN(const KeyListMessage list, DecodeKeyList(inbox_[c]));
         MELODAI_ASSIGN_OR_RETURN(const ShareKeysMessage message, clients_[c]->ShareKeys(list));
         return Encode(message);
@@ -174,25 +177,47 @@ core::Status RoundRunner::RunMaskingPhases() {
   const size_t threads = options_.pool != nullptr ? options_.pool->thread_count() : 1;
   MELODAI_RETURN_IF_ERROR(ClientStep(
       Phase::kMaskedInputCollection, std::max<size_t>(1, options_.batch_clients) * threads,
-      [&](uint32_t c) -> core::Result<std::string> {
-        MELODAI_ASSIGN_OR_RETURN(const EncryptedSharesMessage shares, DecodeEncryptedShares(inbox_[c]));
+      [&](uint32_t c, core::Stopwatch& watch) -> core::Result<std::string> {
+        // The input is the client's own data, produced before the round: not protocol time.
         const std::vector<uint64_t> input = inputs_(c);
-        MELODAI_ASSIGN_OR_RETURN(const MaskedInputMessage message, clients_[c]->MaskInput(shares, input));
+        watch.Reset();
+        MELODAI_ASSIGN_OR_RETURN(const EncryptedSharesMessage shares,
+                                 DecodeEncryptedShares(inbox_[c]));
+        MELODAI_ASSIGN_OR_RETURN(const MaskedInputMessage message,
+                                 clients_[c]->MaskInput(shares, input));
         return Encode(message);
       },
       [&](std::string_view bytes) -> core::Status {
         MELODAI_ASSIGN_OR_RETURN(const MaskedInputMessage message, DecodeMaskedInput(bytes));
         return server_->HandleMaskedInput(message);
       }));
+  // SecAgg+ rounds scope the consistency check to each client's neighbourhood, so no
+  // message from here on grows with n; the full graph keeps the global survivor list.
+  const bool neighbourhoods = config_.neighbour_count != 0;
   core::Stopwatch watch(clock_);
   MELODAI_ASSIGN_OR_RETURN(const SurvivorListMessage survivors, server_->FinishMaskedInput());
-  const std::string survivor_bytes = Encode(survivors);
-  for (uint32_t c : survivors.survivors) Post(Phase::kConsistencyCheck, c, survivor_bytes);
+  if (neighbourhoods) {
+    for (uint32_t c : survivors.survivors) {
+      MELODAI_ASSIGN_OR_RETURN(const NeighbourhoodSurvivorsMessage own,
+                               server_->NeighbourhoodSurvivorsFor(c));
+      Post(Phase::kConsistencyCheck, c, Encode(own));
+    }
+  } else {
+    const std::string survivor_bytes = Encode(survivors);
+    for (uint32_t c : survivors.survivors) Post(Phase::kConsistencyCheck, c, survivor_bytes);
+  }
   Stats(Phase::kMaskedInputCollection).server_seconds += watch.ElapsedSeconds();
 
   MELODAI_RETURN_IF_ERROR(ClientStep(
       Phase::kConsistencyCheck, config_.client_count,
-      [&](uint32_t c) -> core::Result<std::string> {
+      [&](uint32_t c, core::Stopwatch& /*watch*/) -> core::Result<std::string> {
+        if (neighbourhoods) {
+          MELODAI_ASSIGN_OR_RETURN(const NeighbourhoodSurvivorsMessage list,
+                                   DecodeNeighbourhoodSurvivors(inbox_[c]));
+          MELODAI_ASSIGN_OR_RETURN(const ConsistencySignatureMessage message,
+                                   clients_[c]->SignNeighbourhood(list));
+          return Encode(message);
+        }
         MELODAI_ASSIGN_OR_RETURN(const SurvivorListMessage list, DecodeSurvivorList(inbox_[c]));
         MELODAI_ASSIGN_OR_RETURN(const ConsistencySignatureMessage message, clients_[c]->SignSurvivors(list));
         return Encode(message);
@@ -204,15 +229,30 @@ core::Status RoundRunner::RunMaskingPhases() {
       }));
   watch.Reset();
   MELODAI_ASSIGN_OR_RETURN(const UnmaskingRequestMessage request, server_->FinishConsistencyCheck());
-  const std::string request_bytes = Encode(request);
+  // Each signer gets the signatures it checks: its own and its neighbours' (full graph), its
+  // neighbours' neighbourhood lists (SecAgg+).
   for (const SurvivorSignature& entry : request.signatures) {
-    Post(Phase::kUnmasking, entry.client_id, request_bytes);
+    if (neighbourhoods) {
+      MELODAI_ASSIGN_OR_RETURN(const NeighbourhoodUnmaskingRequestMessage own,
+                               server_->NeighbourhoodUnmaskingRequestFor(entry.client_id));
+      Post(Phase::kUnmasking, entry.client_id, Encode(own));
+    } else {
+      MELODAI_ASSIGN_OR_RETURN(const UnmaskingRequestMessage own,
+                               server_->UnmaskingRequestFor(entry.client_id));
+      Post(Phase::kUnmasking, entry.client_id, Encode(own));
+    }
   }
   Stats(Phase::kConsistencyCheck).server_seconds += watch.ElapsedSeconds();
 
   MELODAI_RETURN_IF_ERROR(ClientStep(
       Phase::kUnmasking, config_.client_count,
-      [&](uint32_t c) -> core::Result<std::string> {
+      [&](uint32_t c, core::Stopwatch& /*watch*/) -> core::Result<std::string> {
+        if (neighbourhoods) {
+          MELODAI_ASSIGN_OR_RETURN(const NeighbourhoodUnmaskingRequestMessage message,
+                                   DecodeNeighbourhoodUnmaskingRequest(inbox_[c]));
+          MELODAI_ASSIGN_OR_RETURN(const UnmaskingResponseMessage reply, clients_[c]->Unmask(message));
+          return Encode(reply);
+        }
         MELODAI_ASSIGN_OR_RETURN(const UnmaskingRequestMessage message, DecodeUnmaskingRequest(inbox_[c]));
         MELODAI_ASSIGN_OR_RETURN(const UnmaskingResponseMessage reply, clients_[c]->Unmask(message));
         return Encode(reply);

@@ -36,7 +36,8 @@ struct DropoutSchedule {
 struct PhaseStats {
   uint32_t participants = 0;       // Clients that sent this phase's message.
   uint32_t recipients = 0;         // Clients that were sent this phase's server message.
-  double client_seconds = 0;       // Summed over those clients (one core each).
+  double client_seconds = 0;       // Summed over those clients (one core each); producing
+                                   // the input (InputProvider) is not counted.
   double server_seconds = 0;       // Handling, closing the phase and its messages.
   uint64_t bytes_to_server = 0;    // Summed over clients.
   uint64_t bytes_from_server = 0;  // Summed over the clients that received them.
@@ -50,7 +51,10 @@ struct AggregationResult {
 
 struct DriverOptions {
   core::ThreadPool* pool = nullptr;    // Runs independent clients in parallel when given.
-  const core::Clock* clock = nullptr;  // For the statistics only; SystemClock when null.
+  // For the statistics only; SystemClock when null. Every measurement starts and ends on one
+  // thread, so a clock of the calling thread's CPU time also works (it excludes time the
+  // thread spends descheduled on a shared machine).
+  const core::Clock* clock = nullptr;
   size_t batch_clients = 8;            // Masked inputs in flight at once (bounds memory).
 };
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "core/rng.h"
 #include "core/thread_pool.h"
@@ -97,6 +98,109 @@ TEST(RoundDriverTest, ExactSumWithDropoutsAtEveryPhaseSecAggPlus) {
       ExpectExactSum(config, fraction, phase, kSeed + 10 + static_cast<uint64_t>(phase), nullptr);
     }
   }
+}
+
+// True when a SecAgg+ round under `schedule` must succeed: every client whose secret the
+// server needs (everyone that shared keys) keeps at least threshold neighbours that answer
+// unmasking. With one dropout phase this is also necessary: when it fails, that client's
+// self-mask seed or mask key cannot be rebuilt (or a client aborts earlier), so the round
+// must abort rather than return a wrong sum.
+bool EveryNeighbourhoodKeepsThreshold(const RoundConfig& config, const DropoutSchedule& schedule) {
+  const NeighbourGraph graph(config);
+  for (uint32_t c = 0; c < config.client_count; ++c) {
+    if (schedule.drop_at[c] <= Phase::kShareKeys) continue;  // Nobody holds shares of c.
+    const std::vector<uint32_t> neighbours = graph.Neighbours(c);
+    const auto answering = std::count_if(neighbours.begin(), neighbours.end(), [&](uint32_t peer) {
+      return schedule.drop_at[peer] == Phase::kDone;
+    });
+    if (static_cast<uint32_t>(answering) < config.threshold) return false;
+  }
+  return true;
+}
+
+// Goal: SecAgg+ sums exactly with 0%, 10% and 33% of the clients dropping at each phase, and
+// aborts (never mis-sums) when a neighbourhood falls below threshold. Method: 30 clients,
+// k = 14, t = 8 (a neighbourhood survives 6 losses). A random third of the clients can take
+// 7+ of some client's 14 neighbours, so for each phase and fraction the seeds are scanned until
+// a schedule that keeps every neighbourhood at threshold has been run (exact sum required) and,
+// for 33%, one that does not has been run too (kAborted required).
+TEST(RoundDriverTest, ExactSumWithUpToAThirdDroppingAtEveryPhaseSecAggPlus) {
+  const RoundConfig config = SmallConfig(30, 8, 14);
+  for (double fraction : {0.0, 0.10, 0.33}) {
+    for (Phase phase : {Phase::kAdvertiseKeys, Phase::kShareKeys, Phase::kMaskedInputCollection,
+                        Phase::kConsistencyCheck, Phase::kUnmasking}) {
+      bool summed = false;
+      bool aborted = fraction < 0.3;  // Small fractions never break a neighbourhood here.
+      for (uint64_t attempt = 0; attempt < 60 && !(summed && aborted); ++attempt) {
+        const uint64_t seed = kSeed + 100 * static_cast<uint64_t>(phase) + attempt;
+        SCOPED_TRACE(testing::Message() << "seed " << seed << " phase " << PhaseName(phase)
+                                        << " dropout " << fraction);
+        core::Rng rng(seed);
+        const auto inputs = RandomInputs(config, rng);
+        const DropoutSchedule schedule =
+            DropoutSchedule::Random(config.client_count, fraction, phase, rng);
+        const bool feasible = EveryNeighbourhoodKeepsThreshold(config, schedule);
+        if ((feasible && summed) || (!feasible && aborted)) continue;
+        crypto::DeterministicRandomSource random(seed);
+        auto result = RunSecureAggregation(config, inputs, schedule, random);
+        if (feasible) {
+          ASSERT_TRUE(result.ok()) << result.status().ToString();
+          EXPECT_EQ(result->survivors, ExpectedSurvivors(schedule));
+          EXPECT_EQ(result->sum, PlainSum(config, inputs, result->survivors));
+          summed = true;
+        } else {
+          EXPECT_EQ(result.status().code(), core::StatusCode::kAborted)
+              << result.status().ToString();
+          aborted = true;
+        }
+      }
+      EXPECT_TRUE(summed) << PhaseName(phase) << " " << fraction;
+      EXPECT_TRUE(aborted) << PhaseName(phase) << " " << fraction;
+    }
+  }
+}
+
+// Goal: in SecAgg+ rounds the bytes a client sends and receives, apart from its masked input,
+// grow with k = O(log n), not with n — in every phase, including the consistency check.
+// Method: rounds of n = 100, 300 and 1,000 clients with the default k (22, 28, 30) and
+// t = ceil(2k/3), d = 16, no dropout; per-client bytes of all messages but the masked inputs
+// must stay below twice the n = 100 figure at n = 1,000 (10x the clients), and so must the
+// consistency-check and unmasking messages on their own. Before the consistency check was
+// scoped to neighbourhoods it sent 8 bytes per survivor to every client (8 KB at n = 1,000).
+TEST(RoundDriverTest, SecAggPlusBytesPerClientGrowSubLinearly) {
+  core::ThreadPool pool(2);
+  std::vector<double> protocol_bytes;
+  std::vector<double> check_bytes;
+  for (uint32_t n : {100u, 300u, 1000u}) {
+    SCOPED_TRACE(testing::Message() << n << " clients");
+    RoundConfig config = SmallConfig(n, 0, DefaultNeighbourCount(n));
+    config.threshold = DefaultThreshold(config.neighbour_count);
+    config.dimension = 16;
+    core::Rng rng(kSeed + n);
+    const auto inputs = RandomInputs(config, rng);
+    crypto::DeterministicRandomSource random(kSeed + n);
+    DriverOptions options;
+    options.pool = &pool;
+    auto result = RunSecureAggregation(config, inputs, DropoutSchedule::None(n), random, options);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    ASSERT_EQ(result->sum, PlainSum(config, inputs, result->survivors));
+    uint64_t total = 0;
+    for (const PhaseStats& stats : result->phases) total += stats.bytes_to_server + stats.bytes_from_server;
+    const PhaseStats& masked = result->phases[static_cast<size_t>(Phase::kMaskedInputCollection)];
+    const PhaseStats& check = result->phases[static_cast<size_t>(Phase::kConsistencyCheck)];
+    const PhaseStats& unmask = result->phases[static_cast<size_t>(Phase::kUnmasking)];
+    protocol_bytes.push_back(static_cast<double>(total - masked.bytes_to_server) / n);
+    // The survivor list and its signature, the unmasking request and the revealed shares.
+    check_bytes.push_back(static_cast<double>(check.bytes_from_server + check.bytes_to_server +
+                                              unmask.bytes_from_server + unmask.bytes_to_server) /
+                          n);
+    std::printf("[ bytes    ] n = %4u, k = %u: %.0f bytes per client besides the masked input, "
+                "%.0f in the consistency check and unmasking\n",
+                n, config.neighbour_count, protocol_bytes.back(), check_bytes.back());
+  }
+  EXPECT_LT(protocol_bytes[1], 1.5 * protocol_bytes[0]);
+  EXPECT_LT(protocol_bytes[2], 2 * protocol_bytes[0]);
+  EXPECT_LT(check_bytes[2], 2 * check_bytes[0]);
 }
 
 TEST(RoundDriverTest, ExactSumModulo2To64WithMixedDropouts) {
@@ -203,6 +307,35 @@ TEST(FloatAggregationTest, FixedPointBoundHoldsAtTheLargestClientCount) {
                 .status()
                 .code(),
             core::StatusCode::kInvalidArgument);
+}
+
+// Goal: the widest clip range allowed (clip / step = 2^52, the limit of exact doubles) sums
+// exactly through a real round modulo 2^64, with a third of the clients dropping after
+// sharing keys. Method: clip 2^20, step 2^-32; every client sends +clip, -clip, one step and
+// a value far beyond the clip.
+TEST(FloatAggregationTest, WidestClipRangeSumsExactlyModulo2To64) {
+  FixedPointConfig fixed;
+  fixed.clip = 1048576.0;  // 2^20
+  fixed.step = 1.0 / 4294967296.0;  // 2^-32
+  fixed.modulus_bits = 64;
+  ASSERT_TRUE(ValidateFixedPoint(fixed, 2047).ok());
+  ASSERT_EQ(MaxClientsForFixedPoint(fixed), 2047u);  // (2^63 - 1) / 2^52.
+  RoundConfig config = SmallConfig(15, 8);
+  config.modulus_bits = 64;
+  config.dimension = 4;
+  const float step = static_cast<float>(fixed.step);
+  const std::vector<std::vector<float>> inputs(
+      15, std::vector<float>{1048576.0f, -1048576.0f, step, 3e38f});
+  core::Rng rng(kSeed + 42);
+  const DropoutSchedule schedule =
+      DropoutSchedule::Random(15, 0.33, Phase::kMaskedInputCollection, rng);
+  crypto::DeterministicRandomSource random(kSeed + 42);
+  auto result = RunSecureAggregationFloat(config, fixed, inputs, schedule, random);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const double n = static_cast<double>(result->survivors.size());
+  ASSERT_EQ(n, 10.0);
+  EXPECT_EQ(result->sum, (std::vector<double>{n * 1048576.0, -n * 1048576.0, n * fixed.step,
+                                               n * 1048576.0}));
 }
 
 TEST(FloatAggregationTest, SumIsWithinHalfAStepPerClientWithDropouts) {

@@ -194,6 +194,43 @@ core::Result<SurvivorListMessage> Server::FinishMaskedInput() {
   return SurvivorListMessage{config_.round_id, survivors_};
 }
 
+core::Status Server::CheckRecipient(Phase phase, bool neighbourhood_round, uint32_t client,
+                                   bool ClientState::*flag) const {
+  if (phase_ != phase) {
+    return core::FailedPreconditionError(
+        fmt::format("server: not in phase {} (in {})", PhaseName(phase), PhaseName(phase_)));
+  }
+  if (neighbourhood_scoped() != neighbourhood_round) {
+    return core::FailedPreconditionError(fmt::format(
+        "server: round {} uses {} messages", config_.round_id,
+        neighbourhood_scoped() ? "SecAgg+ neighbourhood" : "full-graph"));
+  }
+  if (client >= config_.client_count) {
+    return core::NotFoundError(fmt::format("server: unknown client {}", client));
+  }
+  if (!(clients_[client].*flag)) {
+    return core::FailedPreconditionError(
+        fmt::format("server: client {} did not complete the previous step", client));
+  }
+  return core::Status::Ok();
+}
+
+std::vector<uint32_t> Server::NeighbourhoodSurvivors(const std::vector<uint32_t>& closed) const {
+  std::vector<uint32_t> survivors;
+  for (uint32_t member : closed) {
+    if (clients_[member].masked) survivors.push_back(member);
+  }
+  return survivors;
+}
+
+core::Result<NeighbourhoodSurvivorsMessage> Server::NeighbourhoodSurvivorsFor(uint32_t client) const {
+  MELODAI_RETURN_IF_ERROR(
+      CheckRecipient(Phase::kConsistencyCheck, true, client, &ClientState::masked));
+  return NeighbourhoodSurvivorsMessage{
+      config_.round_id, client,
+      NeighbourhoodSurvivors(internal::ClosedNeighbourhood(graph_, client))};
+}
+
 core::Status Server::HandleConsistencySignature(const ConsistencySignatureMessage& message) {
   MELODAI_RETURN_IF_ERROR(CheckIncoming(Phase::kConsistencyCheck, message.round_id, message.client_id));
   ClientState& state = clients_[message.client_id];
@@ -204,14 +241,24 @@ core::Status Server::HandleConsistencySignature(const ConsistencySignatureMessag
   if (state.signed_list) {
     return core::AlreadyExistsError(fmt::format("server: client {} signed twice", message.client_id));
   }
-  if (!crypto::Ed25519Verify((*registry_)[message.client_id],
-                             crypto::AsBytes(SurvivorListSigningBytes(config_.round_id, survivors_)),
+  std::string signed_bytes;
+  std::vector<uint8_t> bitmap;
+  if (neighbourhood_scoped()) {
+    const std::vector<uint32_t> closed = internal::ClosedNeighbourhood(graph_, message.client_id);
+    const std::vector<uint32_t> survivors = NeighbourhoodSurvivors(closed);
+    signed_bytes = NeighbourhoodSigningBytes(config_.round_id, message.client_id, survivors);
+    bitmap = internal::SurvivorBitmap(closed, survivors);
+  } else {
+    signed_bytes = SurvivorListSigningBytes(config_.round_id, survivors_);
+  }
+  if (!crypto::Ed25519Verify((*registry_)[message.client_id], crypto::AsBytes(signed_bytes),
                              message.signature)) {
     return core::DataLossError(
         fmt::format("server: bad survivor-list signature of client {}", message.client_id));
   }
   state.signed_list = true;
   state.survivor_signature = message.signature;
+  state.survivor_bitmap = std::move(bitmap);
   return core::Status::Ok();
 }
 
@@ -228,6 +275,36 @@ core::Result<UnmaskingRequestMessage> Server::FinishConsistencyCheck() {
     }
   }
   phase_ = Phase::kUnmasking;
+  return request;
+}
+
+core::Result<UnmaskingRequestMessage> Server::UnmaskingRequestFor(uint32_t client) const {
+  MELODAI_RETURN_IF_ERROR(CheckRecipient(Phase::kUnmasking, false, client, &ClientState::signed_list));
+  UnmaskingRequestMessage request;
+  request.round_id = config_.round_id;
+  request.survivors = survivors_;
+  std::vector<uint32_t> signers = internal::ClosedNeighbourhood(graph_, client);
+  for (uint32_t signer : signers) {
+    if (clients_[signer].signed_list) {
+      request.signatures.push_back({signer, clients_[signer].survivor_signature});
+    }
+  }
+  return request;
+}
+
+core::Result<NeighbourhoodUnmaskingRequestMessage> Server::NeighbourhoodUnmaskingRequestFor(
+    uint32_t client) const {
+  MELODAI_RETURN_IF_ERROR(CheckRecipient(Phase::kUnmasking, true, client, &ClientState::signed_list));
+  NeighbourhoodUnmaskingRequestMessage request;
+  request.round_id = config_.round_id;
+  request.target_id = client;
+  // The client's own signature is not sent: it checks its neighbours' views against its own.
+  for (uint32_t signer : graph_.Neighbours(client)) {
+    const ClientState& state = clients_[signer];
+    if (state.signed_list) {
+      request.signatures.push_back({signer, state.survivor_bitmap, state.survivor_signature});
+    }
+  }
   return request;
 }
 

@@ -49,10 +49,31 @@ class Server {
   core::Result<std::vector<EncryptedSharesMessage>> FinishShareKeys();
 
   core::Status HandleMaskedInput(const MaskedInputMessage& message);
+  // U3, the message every survivor gets in a full-graph round.
   core::Result<SurvivorListMessage> FinishMaskedInput();
+  // SecAgg+ rounds send each survivor only U3 ∩ N[client] instead (after FinishMaskedInput),
+  // so the consistency check costs O(k) per client, not O(n). kFailedPrecondition outside
+  // the consistency check, in a full-graph round, or for a client not in U3; kNotFound for
+  // an unknown client.
+  core::Result<NeighbourhoodSurvivorsMessage> NeighbourhoodSurvivorsFor(uint32_t client) const;
 
+  // Full graph: verifies the signature over U3. SecAgg+: over (round, client, U3 ∩ N[client])
+  // — exactly the list NeighbourhoodSurvivorsFor gave that client.
   core::Status HandleConsistencySignature(const ConsistencySignatureMessage& message);
+  // The survivor list with every signature received (U4). In a SecAgg+ round no client
+  // accepts this message (the signatures cover neighbourhood lists): it only closes the phase
+  // and records U3 and U4; use NeighbourhoodUnmaskingRequestFor.
   core::Result<UnmaskingRequestMessage> FinishConsistencyCheck();
+  // Full graph: the request to send to `client` after FinishConsistencyCheck, the survivor
+  // list with the signatures of `client` and its neighbours (here everyone).
+  // kFailedPrecondition outside the unmasking phase, in a SecAgg+ round, or for a client that
+  // did not sign; kNotFound for an unknown client.
+  core::Result<UnmaskingRequestMessage> UnmaskingRequestFor(uint32_t client) const;
+  // SecAgg+: the signed neighbourhood lists of the neighbours of `client` that signed, each
+  // as a bitmap over the signer's closed neighbourhood: O(k) signatures and k^2 / 8 bytes.
+  // Same errors as UnmaskingRequestFor, with the round kinds swapped.
+  core::Result<NeighbourhoodUnmaskingRequestMessage> NeighbourhoodUnmaskingRequestFor(
+      uint32_t client) const;
 
   core::Status HandleUnmaskingResponse(const UnmaskingResponseMessage& message);
   // The sum of the inputs of survivors() modulo 2^modulus_bits, one element per dimension.
@@ -69,10 +90,17 @@ class Server {
     bool responded = false;   // U5
     AdvertisedKeys keys;
     crypto::Ed25519Signature survivor_signature{};
+    std::vector<uint8_t> survivor_bitmap;  // SecAgg+: the signed list over N[client].
   };
 
   Server(const RoundConfig& config, std::shared_ptr<const IdentityRegistry> registry);
   core::Status CheckIncoming(Phase phase, uint64_t round_id, uint32_t client_id) const;
+  // Phase and membership checks of the per-client messages after the masked-input phase.
+  core::Status CheckRecipient(Phase phase, bool neighbourhood_round, uint32_t client,
+                              bool ClientState::*flag) const;
+  // U3 ∩ N[client], increasing.
+  std::vector<uint32_t> NeighbourhoodSurvivors(const std::vector<uint32_t>& closed) const;
+  bool neighbourhood_scoped() const { return config_.neighbour_count != 0; }
   core::Status CheckShareTargets(const ShareKeysMessage& message) const;
   core::Status CheckRevealedShares(const UnmaskingResponseMessage& message) const;
   core::Status Abort(Phase phase, size_t count);

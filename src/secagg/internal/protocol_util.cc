@@ -2,6 +2,8 @@
 // Key-derivation contexts, share plaintexts and pairwise masks for client and server.
 #include "secagg/internal/protocol_util.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "core/bytes.h"
@@ -86,6 +88,41 @@ void ApplyAndWipe(const RoundConfig& config, std::vector<MaskSpec>& masks, std::
   ApplyMasks(config.prg, masks, config.modulus_bits, words);
   for (MaskSpec& mask : masks) crypto::SecureWipe(mask.seed);
   masks.clear();
+}
+
+std::vector<uint32_t> ClosedNeighbourhood(const NeighbourGraph& graph, uint32_t client) {
+  std::vector<uint32_t> closed = graph.Neighbours(client);
+  closed.insert(std::upper_bound(closed.begin(), closed.end(), client), client);
+  return closed;
+}
+
+std::vector<uint8_t> SurvivorBitmap(const std::vector<uint32_t>& closed,
+                                    const std::vector<uint32_t>& survivors) {
+  std::vector<uint8_t> bitmap((closed.size() + 7) / 8, 0);
+  size_t next = 0;
+  for (size_t i = 0; i < closed.size() && next < survivors.size(); ++i) {
+    if (closed[i] != survivors[next]) continue;
+    bitmap[i / 8] |= static_cast<uint8_t>(1u << (i % 8));
+    ++next;
+  }
+  MELODAI_CHECK_EQ(next, survivors.size());  // Every survivor is in the neighbourhood.
+  return bitmap;
+}
+
+core::Result<std::vector<uint32_t>> SurvivorsFromBitmap(const std::vector<uint32_t>& closed,
+                                                        const std::vector<uint8_t>& bitmap) {
+  if (bitmap.size() != (closed.size() + 7) / 8) {
+    return core::InvalidArgumentError(fmt::format(
+        "survivor bitmap of {} bytes for a neighbourhood of {}", bitmap.size(), closed.size()));
+  }
+  if (closed.size() % 8 != 0 && (bitmap.back() >> (closed.size() % 8)) != 0) {
+    return core::InvalidArgumentError("survivor bitmap sets bits past the neighbourhood");
+  }
+  std::vector<uint32_t> survivors;
+  for (size_t i = 0; i < closed.size(); ++i) {
+    if ((bitmap[i / 8] >> (i % 8)) & 1) survivors.push_back(closed[i]);
+  }
+  return survivors;
 }
 
 }  // namespace melodai::secagg::internal

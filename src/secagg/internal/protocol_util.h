@@ -44,6 +44,16 @@ core::Result<MaskSpec> PairwiseMask(const RoundConfig& config, const crypto::X25
 // Applies `masks` to `words` and wipes the seeds.
 void ApplyAndWipe(const RoundConfig& config, std::vector<MaskSpec>& masks, std::span<uint32_t> words);
 
+// SecAgg+ neighbourhood lists. The closed neighbourhood N[c] = N(c) ∪ {c}, increasing id.
+std::vector<uint32_t> ClosedNeighbourhood(const NeighbourGraph& graph, uint32_t client);
+// The bitmap of `survivors` over `closed` (both increasing; REQUIRES survivors ⊆ closed).
+std::vector<uint8_t> SurvivorBitmap(const std::vector<uint32_t>& closed,
+                                    const std::vector<uint32_t>& survivors);
+// The inverse: the members of `closed` whose bit is set. kInvalidArgument unless the bitmap
+// is exactly (|closed| + 7) / 8 bytes with zero padding bits (one encoding per list).
+core::Result<std::vector<uint32_t>> SurvivorsFromBitmap(const std::vector<uint32_t>& closed,
+                                                        const std::vector<uint8_t>& bitmap);
+
 // The sign with which client `self` adds the mask it shares with `peer`: the smaller id adds,
 // the larger subtracts, so the pair cancels in the sum.
 inline MaskSign PairwiseSign(uint32_t self, uint32_t peer) {
