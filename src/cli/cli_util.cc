@@ -2,6 +2,8 @@
 // Shared CLI helpers.
 #include "cli/cli_util.h"
 
+#include "cli/commands.h"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -51,6 +53,35 @@ void ProgressLine::Update(size_t done, size_t total) {
 
 void ProgressLine::Finish() {
   if (terminal_ && last_percent_ >= 0) std::fprintf(stderr, "\n");
+}
+
+CLI::App* BenchCommand(CLI::App& app) {
+  for (CLI::App* command : app.get_subcommands([](CLI::App* c) { return c->get_name() == "bench"; })) {
+    return command;
+  }
+  CLI::App* bench = app.add_subcommand("bench", "Benchmarks");
+  bench->require_subcommand(1);
+  return bench;
+}
+
+core::Result<std::pair<std::string, std::string>> ParseParameter(const std::string& param) {
+  const size_t equals = param.find('=');
+  if (equals == std::string::npos || equals == 0) {
+    return core::InvalidArgumentError("--param wants key=value, got '" + param + "'");
+  }
+  return std::make_pair(param.substr(0, equals), param.substr(equals + 1));
+}
+
+std::function<void(size_t, size_t)> EvaluationProgress() {
+  auto progress = std::make_shared<std::unique_ptr<ProgressLine>>();
+  return [progress](size_t done, size_t total) {
+    if (!*progress) *progress = std::make_unique<ProgressLine>("  evaluating");
+    (*progress)->Update(done, total);
+    if (done == total) {
+      (*progress)->Finish();
+      progress->reset();
+    }
+  };
 }
 
 nlohmann::json ExperimentToJson(const rec::ExperimentReport& report) {

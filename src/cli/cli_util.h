@@ -7,6 +7,9 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
+#include <memory>
+#include <utility>
 #include <string>
 #include <string_view>
 
@@ -43,6 +46,12 @@ class ProgressLine {
   int64_t last_print_nanos_ = 0;
   int last_percent_ = -1;
 };
+
+// Splits a `--param key=value` flag; kInvalidArgument naming the flag when it has no key or '='.
+core::Result<std::pair<std::string, std::string>> ParseParameter(const std::string& param);
+
+// An evaluation progress callback that draws one "evaluating" ProgressLine per evaluation.
+std::function<void(size_t, size_t)> EvaluationProgress();
 
 nlohmann::json ExperimentToJson(const rec::ExperimentReport& report);
 

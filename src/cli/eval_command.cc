@@ -63,11 +63,8 @@ core::Result<rec::ExperimentOptions> BuildExperimentOptions(const EvalFlags& fla
   options.evaluate_on_valid = flags.on_valid;
   options.config.seed = flags.seed;
   for (const std::string& param : flags.params) {
-    const size_t equals = param.find('=');
-    if (equals == std::string::npos || equals == 0) {
-      return core::InvalidArgumentError("--param wants key=value, got '" + param + "'");
-    }
-    options.config.overrides[param.substr(0, equals)] = param.substr(equals + 1);
+    MELODAI_ASSIGN_OR_RETURN(auto key_value, ParseParameter(param));
+    options.config.overrides[key_value.first] = key_value.second;
   }
   for (const std::string& model : models) {
     if (model == "all") {
@@ -102,15 +99,7 @@ int RunEval(const EvalCommandOptions& command) {
   if (!dataset.ok()) return ReportError(dataset.status());
 
   options->log = [](const std::string& line) { MELODAI_LOG_INFO("{}", line); };
-  auto progress = std::make_shared<std::unique_ptr<ProgressLine>>();
-  options->eval.progress = [progress](size_t done, size_t total) {
-    if (!*progress) *progress = std::make_unique<ProgressLine>("  evaluating");
-    (*progress)->Update(done, total);
-    if (done == total) {
-      (*progress)->Finish();
-      progress->reset();
-    }
-  };
+  options->eval.progress = EvaluationProgress();
   auto report = rec::RunExperiment(*dataset, *options, pool);
   if (!report.ok()) return ReportError(report.status());
   return PrintReport(command, *report);
@@ -150,11 +139,8 @@ core::Result<rec::ContentOptions> BuildContentOptions(const EvalCommandOptions& 
   options.eval.max_queries = flags.max_queries;
   options.evaluate_on_valid = flags.on_valid;
   for (const std::string& param : flags.params) {
-    const size_t equals = param.find('=');
-    if (equals == std::string::npos || equals == 0) {
-      return core::InvalidArgumentError("--param wants key=value, got '" + param + "'");
-    }
-    MELODAI_RETURN_IF_ERROR(rec::SetContentParameter(options, param.substr(0, equals), param.substr(equals + 1)));
+    MELODAI_ASSIGN_OR_RETURN(auto key_value, ParseParameter(param));
+    MELODAI_RETURN_IF_ERROR(rec::SetContentParameter(options, key_value.first, key_value.second));
   }
   MELODAI_RETURN_IF_ERROR(rec::ValidateContentOptions(options));
   const std::vector<std::string> known = rec::ContentModelNames();

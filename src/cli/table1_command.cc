@@ -323,15 +323,6 @@ int RunTable1(const Table1Options& options) {
 
 }  // namespace
 
-CLI::App* BenchCommand(CLI::App& app) {
-  for (CLI::App* command : app.get_subcommands([](CLI::App* c) { return c->get_name() == "bench"; })) {
-    return command;
-  }
-  CLI::App* bench = app.add_subcommand("bench", "Benchmarks");
-  bench->require_subcommand(1);
-  return bench;
-}
-
 void RegisterTable1Command(CLI::App& app, int& exit_code) {
   CLI::App* bench = BenchCommand(app);
   auto options = std::make_shared<Table1Options>();

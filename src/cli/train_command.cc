@@ -178,15 +178,7 @@ int RunTrain(const TrainCommandOptions& command) {
                      training->best_valid_ndcg);
     return core::Status::Ok();
   };
-  auto eval_progress = std::make_shared<std::unique_ptr<ProgressLine>>();
-  options->eval.progress = [eval_progress](size_t done, size_t total) {
-    if (!*eval_progress) *eval_progress = std::make_unique<ProgressLine>("  evaluating");
-    (*eval_progress)->Update(done, total);
-    if (done == total) {
-      (*eval_progress)->Finish();
-      eval_progress->reset();
-    }
-  };
+  options->eval.progress = EvaluationProgress();
   auto report = rec::RunExperiment(*dataset, *options, pool);
   if (!report.ok()) return ReportError(report.status());
   std::printf("model: %s -> %s\n", command.model.c_str(), command.out.c_str());
@@ -262,11 +254,9 @@ int RunRecommend(const RecommendCommandOptions& command) {
   config.seed = command.seed;
   config.threads = pool.thread_count();
   for (const std::string& param : command.params) {
-    const size_t equals = param.find('=');
-    if (equals == std::string::npos || equals == 0) {
-      return ReportError(core::InvalidArgumentError("--param wants key=value, got '" + param + "'"));
-    }
-    config.overrides[param.substr(0, equals)] = param.substr(equals + 1);
+    auto key_value = ParseParameter(param);
+    if (!key_value.ok()) return ReportError(key_value.status());
+    config.overrides[key_value->first] = key_value->second;
   }
   if (!is_file) {
     // Not a file: a model name, fitted on the whole dataset below. Check it before loading.

@@ -63,6 +63,20 @@ void AdagradRows(torch::Tensor& weight, const torch::Tensor& rows, const torch::
   weight.index_add_(0, rows, step);
 }
 
+// Events per model row in `rows`.
+std::vector<double> RowCounts(const data::Interactions& rows, size_t row_count) {
+  std::vector<double> counts(row_count, 0.0);
+  for (data::ItemId item : rows.all_items()) counts[item] += 1.0;
+  return counts;
+}
+
+// Negative-sampling weights: count^alpha, zero for rows never seen.
+std::vector<double> SamplingWeights(const std::vector<double>& counts, double alpha) {
+  std::vector<double> weights(counts.size());
+  for (size_t i = 0; i < counts.size(); ++i) weights[i] = counts[i] > 0 ? std::pow(counts[i], alpha) : 0.0;
+  return weights;
+}
+
 AdagradState MakeState(const torch::Tensor& like, double momentum) {
   return {torch::zeros_like(like), momentum > 0.0 ? torch::zeros_like(like) : torch::Tensor()};
 }
@@ -147,13 +161,11 @@ class SessionTrainer {
     for (uint32_t s = 0; s < rows.size(); ++s) {
       if (rows.items(s).size() >= 2) sessions_.push_back(s);
     }
-    std::vector<double> counts(model.item_of_row_.size(), 0.0);
-    for (data::ItemId item : rows.all_items()) counts[item] += 1.0;
-    std::vector<double> weights(counts.size());
+    const std::vector<double> counts = RowCounts(rows, model.item_of_row_.size());
+    const std::vector<double> weights = SamplingWeights(counts, options.sample_alpha);
     std::vector<float> log_q(counts.size());
     const double total = std::accumulate(counts.begin(), counts.end(), 0.0);
     for (size_t i = 0; i < counts.size(); ++i) {
-      weights[i] = counts[i] > 0 ? std::pow(counts[i], options.sample_alpha) : 0.0;
       log_q[i] = static_cast<float>(std::log(std::max(counts[i], 1.0) / total));
     }
     sampler_ = std::make_unique<core::AliasTable>(weights);
@@ -341,10 +353,8 @@ class AttentionTrainer {
         if (end <= length + 1) break;
       }
     }
-    std::vector<double> counts(model.item_of_row_.size(), 0.0);
-    for (data::ItemId item : rows.all_items()) counts[item] += 1.0;
-    std::vector<double> weights(counts.size());
-    for (size_t i = 0; i < counts.size(); ++i) weights[i] = counts[i] > 0 ? std::pow(counts[i], model.options_.sample_alpha) : 0.0;
+    const std::vector<double> weights =
+        SamplingWeights(RowCounts(rows, model.item_of_row_.size()), model.options_.sample_alpha);
     sampler_ = std::make_unique<core::AliasTable>(weights);
     const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
     std::vector<float> log_q(weights.size());
