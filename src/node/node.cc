@@ -4,14 +4,18 @@
 #include "node/node.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
 
+#include "app/app_genesis.h"
+#include "app/melodai_app.h"
 #include "app/transfer_app.h"
 #include "core/clock.h"
+#include "core/file_util.h"
 #include "core/logging.h"
 #include "crypto/random_source.h"
 #include "ledger/chain/validator_set.h"
@@ -38,9 +42,35 @@ struct ReplicaParts {
   Genesis genesis;
   crypto::Digest32 genesis_hash{};
   std::unique_ptr<ledger::RocksDbStore> store;
-  std::unique_ptr<app::TransferApp> app;
+  std::unique_ptr<ledger::Application> app;
   std::unique_ptr<ledger::pbft::Replica> replica;
 };
+
+// The replicated application: the MelodAI application (tokens, rewards, governance, track
+// rights) when the genesis file has an "app" section, otherwise the plain transfer ledger over
+// the genesis accounts (local test networks and benchmarks).
+core::Result<std::unique_ptr<ledger::Application>> MakeApplication(const std::filesystem::path& genesis_file,
+                                                                   const Genesis& genesis) {
+  MELODAI_ASSIGN_OR_RETURN(const std::string text, core::ReadFile(genesis_file));
+  const nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
+  if (json.is_object() && json.contains("app")) {
+    if (!genesis.accounts.empty()) {
+      return core::InvalidArgumentError(fmt::format(
+          "{}: \"accounts\" and \"app\" both give balances; with the MelodAI application every token "
+          "comes from app.allocations",
+          genesis_file.string()));
+    }
+    MELODAI_ASSIGN_OR_RETURN(app::AppGenesis app_genesis, app::ParseAppGenesis(text, genesis_file.string()));
+    MELODAI_ASSIGN_OR_RETURN(std::unique_ptr<app::MelodaiApp> melodai, app::MelodaiApp::Create(std::move(app_genesis)));
+    MELODAI_LOG_INFO("application: MelodAI (genesis {})", genesis_file.string());
+    return std::unique_ptr<ledger::Application>(std::move(melodai));
+  }
+  std::vector<std::pair<crypto::Ed25519PublicKey, uint64_t>> balances;
+  for (const GenesisAccount& account : genesis.accounts) balances.emplace_back(account.public_key, account.balance);
+  MELODAI_ASSIGN_OR_RETURN(app::TransferApp transfer, app::TransferApp::Create(std::move(balances)));
+  MELODAI_LOG_INFO("application: transfer ledger ({} genesis accounts)", genesis.accounts.size());
+  return std::unique_ptr<ledger::Application>(std::make_unique<app::TransferApp>(std::move(transfer)));
+}
 
 ledger::pbft::ReplicaConfig MakeReplicaConfig(uint32_t id, const Genesis& genesis) {
   ledger::pbft::ReplicaConfig config;
@@ -94,12 +124,7 @@ core::Result<ReplicaParts> OpenReplica(const NodeConfig& config) {
   const std::filesystem::path store_path = config.data_dir / "store";
   MELODAI_ASSIGN_OR_RETURN(parts.store, ledger::RocksDbStore::Open(store_path));
   MELODAI_RETURN_IF_ERROR(CheckStoreGenesis(*parts.store, parts.genesis_hash, store_path));
-  std::vector<std::pair<crypto::Ed25519PublicKey, uint64_t>> balances;
-  for (const GenesisAccount& account : parts.genesis.accounts) {
-    balances.emplace_back(account.public_key, account.balance);
-  }
-  MELODAI_ASSIGN_OR_RETURN(app::TransferApp app, app::TransferApp::Create(std::move(balances)));
-  parts.app = std::make_unique<app::TransferApp>(std::move(app));
+  MELODAI_ASSIGN_OR_RETURN(parts.app, MakeApplication(config.genesis_file, parts.genesis));
   parts.replica = std::make_unique<ledger::pbft::Replica>(
       MakeReplicaConfig(config.validator_id, parts.genesis), std::move(validators),
       std::move(key), *parts.store, *parts.app);

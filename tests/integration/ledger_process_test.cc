@@ -129,7 +129,9 @@ class LedgerProcessTest : public ::testing::Test {
     }
   }
 
-  void Layout() {
+  // with_app: the genesis gets an "app" section (the MelodAI application) whose four grant
+  // categories all go to the client key, instead of plain genesis accounts.
+  void Layout(bool with_app = false) {
     dir_ = testing::MakeTempDir("ledger_process");
     std::vector<std::string> genesis = {"genesis", "--out", (dir_ / "genesis.json").string(),
                                         "--chain-id", "process-test", "--checkpoint-interval", "8",
@@ -147,9 +149,23 @@ class LedgerProcessTest : public ::testing::Test {
     const CommandResult client = RunMelodai({"keys", "new", "--out", (dir_ / "client.key").string()});
     ASSERT_EQ(client.exit_code, 0);
     ASSERT_EQ(RunMelodai({"keys", "new", "--out", (dir_ / "friend.key").string()}).exit_code, 0);
-    std::string client_key = client.output.substr(0, client.output.find('\n'));
-    genesis.insert(genesis.end(), {"--account", client_key + ":1000000"});
+    client_key_ = client.output.substr(0, client.output.find('\n'));
+    if (!with_app) genesis.insert(genesis.end(), {"--account", client_key_ + ":1000000"});
     ASSERT_EQ(RunMelodai(genesis).exit_code, 0);
+    if (with_app) {
+      std::ifstream in(dir_ / "genesis.json");
+      nlohmann::json json = nlohmann::json::parse(in);
+      // 1e9 MELAI with 9 decimals; team 10%, VC 10%, liquidity 7%, airdrop 2%.
+      const auto grant = [&](uint64_t amount) {
+        return nlohmann::json::array({{{"public_key", client_key_}, {"amount", amount}}});
+      };
+      json["app"] = {{"allocations",
+                      {{"team", grant(100'000'000'000'000'000ULL)},
+                       {"vc", grant(100'000'000'000'000'000ULL)},
+                       {"liquidity", grant(70'000'000'000'000'000ULL)},
+                       {"airdrop", grant(20'000'000'000'000'000ULL)}}}};
+      std::ofstream(dir_ / "genesis.json") << json.dump(2);
+    }
   }
 
   void Start(int id) {
@@ -159,6 +175,7 @@ class LedgerProcessTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  std::string client_key_;
   std::vector<pid_t> pids_ = std::vector<pid_t>(kValidators, 0);
 };
 
@@ -226,6 +243,43 @@ TEST_F(LedgerProcessTest, SurvivesKillOfThePrimaryAndConverges) {
     for (const std::string& hash : confirmed) EXPECT_TRUE(stored.contains(hash)) << hash;
   }
   EXPECT_EQ(confirmed.size(), 50u);
+}
+
+// The node runs the MelodAI application when the genesis has an "app" section: transfers pay
+// the fee into the fee pool, and queries answer from the replicated state on every validator.
+TEST_F(LedgerProcessTest, RunsTheMelodaiApplication) {
+  ASSERT_NO_FATAL_FAILURE(Layout(/*with_app=*/true));
+  const std::filesystem::path genesis = dir_ / "genesis.json";
+  for (int i = 0; i < kValidators; ++i) ASSERT_NO_FATAL_FAILURE(Start(i));
+  ASSERT_TRUE(WaitFor([&] {
+    for (int i = 0; i < kValidators; ++i) {
+      if (Status(genesis, i).is_null()) return false;
+    }
+    return true;
+  }, std::chrono::seconds(30))) << "validators did not start; logs in " << dir_;
+  EXPECT_EQ(Transfer(dir_, 3).size(), 3u);
+  const CommandResult friend_key = RunMelodai({"keys", "show", "--key", (dir_ / "friend.key").string()});
+  const std::string friend_hex = friend_key.output.substr(0, friend_key.output.find('\n'));
+  const CommandResult balance =
+      RunMelodai({"query", "--genesis", genesis.string(), "balance/" + friend_hex, "--all"});
+  ASSERT_EQ(balance.exit_code, 0) << balance.output;
+  // Every validator that answers says the same: 3 transfers of 3 base units ("<id>: 9").
+  std::istringstream lines(balance.output);
+  int answers = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    EXPECT_EQ(line.substr(line.find(": ") + 2), "9") << balance.output;
+    ++answers;
+  }
+  EXPECT_GE(answers, 2) << balance.output;  // at least f + 1
+  const CommandResult supply = RunMelodai({"query", "--genesis", genesis.string(), "supply"});
+  ASSERT_EQ(supply.exit_code, 0) << supply.output;
+  EXPECT_NE(supply.output.find("fee"), std::string::npos) << supply.output;
+  for (int i = 0; i < kValidators; ++i) {
+    ::kill(pids_[i], SIGTERM);
+    ::waitpid(pids_[i], nullptr, 0);
+    pids_[i] = 0;
+  }
 }
 
 }  // namespace
