@@ -1,0 +1,124 @@
+// MelodAI — licensed under the Apache License 2.0.
+// Aggregation rules: how a round's client updates become one update. Summing rules (FedAvg,
+// FedProx) stream: they accumulate updates in client order and keep one vector. Robust rules
+// (coordinate-wise median, trimmed mean, Krum / Multi-Krum) must see every individual update,
+// which secure aggregation hides; Aggregator::needs_individual_updates() makes that explicit.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "fl/local_trainer.h"
+
+namespace melodai::fl {
+
+// The aggregation rules. FedProx aggregates like FedAvg; its difference is the client's
+// proximal term (LocalTrainConfig::prox_mu), which the simulator passes on.
+enum class AggregatorKind : uint8_t {
+  kFedAvg = 0,
+  kFedProx,
+  kMedian,
+  kTrimmedMean,
+  kKrum,
+  kMultiKrum,
+};
+
+// "fedavg", "fedprox", "median", "trimmed_mean", "krum", "multi_krum".
+std::string_view AggregatorKindName(AggregatorKind kind);
+// The inverse of AggregatorKindName; kInvalidArgument listing the valid names otherwise.
+core::Result<AggregatorKind> ParseAggregatorKind(std::string_view name);
+
+struct AggregatorConfig {
+  AggregatorKind kind = AggregatorKind::kFedAvg;
+  double trim_fraction = 0.1;   // Trimmed mean: drop floor(beta * n) lowest and highest.
+  uint32_t krum_byzantine = 1;  // Krum: f, the number of Byzantine updates tolerated.
+  uint32_t krum_selected = 0;   // Multi-Krum: m, updates averaged (0 = n - f).
+};
+
+// kInvalidArgument for a trim fraction outside [0, 0.5) or non-finite.
+core::Status ValidateAggregatorConfig(const AggregatorConfig& config);
+
+// True for the rules that need every client's update in the clear (median, trimmed mean,
+// Krum): they cannot run on the output of secure aggregation.
+bool NeedsIndividualUpdates(AggregatorKind kind);
+
+// The outcome of a round's aggregation.
+struct AggregateResult {
+  std::vector<float> update;          // The aggregated update (same length as the inputs).
+  std::vector<ClientId> selected;     // Clients whose updates entered the result (client order).
+  uint32_t input_count = 0;           // Updates that were offered.
+};
+
+// Accumulates a round's updates and produces the aggregate. Usage: Begin, then Add once per
+// client in increasing client order (the order fixes the floating-point result, so a replay
+// with any thread count is bit-identical), then Finish.
+// Memory: summing rules hold one double vector of the model's size; robust rules hold a float
+// copy of every update of the round (n * d * 4 bytes). Not thread-safe.
+class Aggregator {
+ public:
+  virtual ~Aggregator() = default;
+
+  virtual AggregatorKind kind() const = 0;
+  // False: the rule needs only the (weighted) sum, so it runs under secure aggregation.
+  virtual bool needs_individual_updates() const = 0;
+
+  // Starts a round of `dimension`-long updates, discarding any previous state.
+  virtual void Begin(size_t dimension) = 0;
+  // Offers one client's update with its weight (examples for FedAvg; robust rules ignore it).
+  // kInvalidArgument for a wrong length, a non-positive or non-finite weight, a client id not
+  // above the previous one, or a non-finite element.
+  virtual core::Status Add(ClientId client, double weight, std::span<const float> update) = 0;
+  // The aggregate of the updates added since Begin. kFailedPrecondition when there are too
+  // few updates for the rule (none; Krum needs n > 2f + 2; trimmed mean needs 2 trim < n).
+  virtual core::Result<AggregateResult> Finish() = 0;
+};
+
+// Creates the aggregator for `config`. REQUIRES: ValidateAggregatorConfig(config).ok().
+std::unique_ptr<Aggregator> MakeAggregator(const AggregatorConfig& config);
+
+// A running weighted sum in double precision, added to in a fixed order. The streaming core of
+// FedAvg; the simulator also uses it for the DP path (fixed denominator) directly.
+// Invariant: sum_.size() == dimension given to Reset.
+class WeightedSum {
+ public:
+  void Reset(size_t dimension);
+  // sum += weight * update. REQUIRES: update.size() == dimension().
+  void Add(double weight, std::span<const float> update);
+  // sum += values (already weighted). REQUIRES: values.size() == dimension().
+  void AddDouble(std::span<const double> values);
+  size_t dimension() const { return sum_.size(); }
+  double total_weight() const { return total_weight_; }
+  uint32_t count() const { return count_; }
+  std::span<double> sum() { return sum_; }
+  std::span<const double> sum() const { return sum_; }
+  // sum / denominator as floats. REQUIRES: denominator > 0.
+  std::vector<float> Divided(double denominator) const;
+
+ private:
+  std::vector<double> sum_;
+  double total_weight_ = 0.0;
+  uint32_t count_ = 0;
+};
+
+// Pure aggregation functions over n updates of equal length (n >= 1), used by the aggregators
+// and handy for tests. REQUIRES: every update has the same length.
+using UpdateList = std::span<const std::span<const float>>;
+
+// Coordinate-wise median (mean of the two middle values for even n).
+std::vector<float> CoordinateMedian(UpdateList updates);
+// Coordinate-wise mean after dropping the `trim` lowest and `trim` highest values.
+// REQUIRES: 2 * trim < n.
+std::vector<float> TrimmedMean(UpdateList updates, size_t trim);
+// Krum scores (Blanchard et al. 2017): for each update, the sum of squared L2 distances to its
+// n - f - 2 nearest other updates. REQUIRES: n > 2f + 2.
+std::vector<double> KrumScores(UpdateList updates, size_t byzantine);
+// Indices of the `selected` updates with the lowest Krum scores, ties broken by index, in
+// increasing index order. Krum is selected = 1. REQUIRES: n > 2f + 2, 1 <= selected <= n.
+std::vector<size_t> KrumSelect(UpdateList updates, size_t byzantine, size_t selected);
+
+}  // namespace melodai::fl

@@ -1,0 +1,148 @@
+// MelodAI — licensed under the Apache License 2.0.
+// Aggregation rules against aggregates computed by hand on small vectors.
+#include "fl/aggregator.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace melodai::fl {
+namespace {
+
+std::vector<std::span<const float>> Views(const std::vector<std::vector<float>>& updates) {
+  return {updates.begin(), updates.end()};
+}
+
+AggregateResult RunRule(const AggregatorConfig& config, const std::vector<std::vector<float>>& updates,
+                    const std::vector<double>& weights = {}) {
+  std::unique_ptr<Aggregator> aggregator = MakeAggregator(config);
+  aggregator->Begin(updates[0].size());
+  for (size_t i = 0; i < updates.size(); ++i) {
+    EXPECT_TRUE(aggregator->Add(static_cast<ClientId>(10 + i), weights.empty() ? 1.0 : weights[i],
+                                updates[i]).ok());
+  }
+  core::Result<AggregateResult> result = aggregator->Finish();
+  EXPECT_TRUE(result.ok()) << result.status().ToString();
+  return std::move(result).value();
+}
+
+TEST(AggregatorTest, FedAvgIsTheExampleWeightedMean) {
+  // (1*[1, 2] + 3*[3, -2]) / 4 = [2.5, -1].
+  const AggregateResult result = RunRule({}, {{1, 2}, {3, -2}}, {1, 3});
+  EXPECT_FLOAT_EQ(result.update[0], 2.5f);
+  EXPECT_FLOAT_EQ(result.update[1], -1.0f);
+  EXPECT_EQ(result.selected, (std::vector<ClientId>{10, 11}));
+  EXPECT_EQ(result.input_count, 2u);
+}
+
+TEST(AggregatorTest, FedProxAggregatesLikeFedAvgAndBothStream) {
+  AggregatorConfig config;
+  config.kind = AggregatorKind::kFedProx;
+  const AggregateResult result = RunRule(config, {{2, 0, 4}, {0, 2, -4}, {1, 1, 1}}, {1, 1, 2});
+  // ([2,0,4] + [0,2,-4] + 2*[1,1,1]) / 4 = [1, 1, 0.5].
+  EXPECT_FLOAT_EQ(result.update[0], 1.0f);
+  EXPECT_FLOAT_EQ(result.update[1], 1.0f);
+  EXPECT_FLOAT_EQ(result.update[2], 0.5f);
+  EXPECT_FALSE(MakeAggregator(config)->needs_individual_updates());
+  EXPECT_FALSE(MakeAggregator({})->needs_individual_updates());
+}
+
+TEST(AggregatorTest, MedianIgnoresOneOutlierPerCoordinate) {
+  AggregatorConfig config;
+  config.kind = AggregatorKind::kMedian;
+  EXPECT_TRUE(MakeAggregator(config)->needs_individual_updates());
+  // Odd n: middle value; the outlier 100 / -50 has no effect.
+  const AggregateResult odd = RunRule(config, {{1, 5}, {100, 4}, {2, -50}});
+  EXPECT_FLOAT_EQ(odd.update[0], 2.0f);
+  EXPECT_FLOAT_EQ(odd.update[1], 4.0f);
+  // Even n: mean of the two middle values: sorted {1, 2, 3, 1000} -> 2.5.
+  const AggregateResult even = RunRule(config, {{1}, {1000}, {3}, {2}});
+  EXPECT_FLOAT_EQ(even.update[0], 2.5f);
+}
+
+TEST(AggregatorTest, TrimmedMeanDropsTheExtremesOnEachSide) {
+  AggregatorConfig config;
+  config.kind = AggregatorKind::kTrimmedMean;
+  config.trim_fraction = 0.2;  // floor(0.2 * 5) = 1 on each side.
+  // Coordinate 0: {1, 2, 3, 4, 100} -> mean(2, 3, 4) = 3. Coordinate 1: {-100, 0, 0, 6, 9}
+  // -> mean(0, 0, 6) = 2.
+  const AggregateResult result = RunRule(config, {{1, 0}, {2, -100}, {3, 9}, {4, 6}, {100, 0}});
+  EXPECT_FLOAT_EQ(result.update[0], 3.0f);
+  EXPECT_FLOAT_EQ(result.update[1], 2.0f);
+  // Trim zero is the plain mean.
+  EXPECT_FLOAT_EQ(TrimmedMean(Views({{1}, {2}, {6}}), 0)[0], 3.0f);
+}
+
+TEST(AggregatorTest, KrumPicksTheMostCentralHonestUpdate) {
+  // 1-D points 0, 1, 2, 3 (honest) and 50, 60 (attackers); n = 6, f = 1, each score sums the
+  // n - f - 2 = 3 smallest squared distances: score(1) = 1+1+4 = 6, score(2) = 4+1+1 = 6,
+  // score(0) = score(3) = 1+4+9 = 14, score(50) = 100+2209+2304 = 4613.
+  const std::vector<std::vector<float>> updates = {{0}, {1}, {2}, {3}, {50}, {60}};
+  const std::vector<double> scores = KrumScores(Views(updates), 1);
+  EXPECT_DOUBLE_EQ(scores[0], 14.0);
+  EXPECT_DOUBLE_EQ(scores[1], 6.0);
+  EXPECT_DOUBLE_EQ(scores[2], 6.0);
+  EXPECT_DOUBLE_EQ(scores[4], 4613.0);
+  AggregatorConfig config;
+  config.kind = AggregatorKind::kKrum;
+  config.krum_byzantine = 1;
+  const AggregateResult krum = RunRule(config, updates);  // Tie 1/2 -> the smaller index.
+  EXPECT_FLOAT_EQ(krum.update[0], 1.0f);
+  EXPECT_EQ(krum.selected, (std::vector<ClientId>{11}));
+  config.kind = AggregatorKind::kMultiKrum;
+  config.krum_selected = 4;  // The four honest points: mean 1.5.
+  const AggregateResult multi = RunRule(config, updates);
+  EXPECT_FLOAT_EQ(multi.update[0], 1.5f);
+  EXPECT_EQ(multi.selected, (std::vector<ClientId>{10, 11, 12, 13}));
+  config.krum_selected = 0;  // Default m = n - f = 5 still drops the worst (60).
+  EXPECT_EQ(RunRule(config, updates).selected, (std::vector<ClientId>{10, 11, 12, 13, 14}));
+}
+
+TEST(AggregatorTest, TooFewUpdatesIsAFailedPrecondition) {
+  AggregatorConfig config;
+  config.kind = AggregatorKind::kKrum;
+  config.krum_byzantine = 1;
+  std::unique_ptr<Aggregator> aggregator = MakeAggregator(config);
+  aggregator->Begin(1);
+  for (ClientId c = 0; c < 4; ++c) ASSERT_TRUE(aggregator->Add(c, 1.0, std::vector<float>{1.0f}).ok());
+  EXPECT_EQ(aggregator->Finish().status().code(), core::StatusCode::kFailedPrecondition);
+  std::unique_ptr<Aggregator> fedavg = MakeAggregator({});
+  fedavg->Begin(2);
+  EXPECT_EQ(fedavg->Finish().status().code(), core::StatusCode::kFailedPrecondition);
+}
+
+TEST(AggregatorTest, RejectsBadInputWithoutChangingState) {
+  std::unique_ptr<Aggregator> aggregator = MakeAggregator({});
+  aggregator->Begin(2);
+  EXPECT_EQ(aggregator->Add(1, 1.0, std::vector<float>{1}).code(), core::StatusCode::kInvalidArgument);
+  EXPECT_EQ(aggregator->Add(1, 0.0, std::vector<float>{1, 1}).code(), core::StatusCode::kInvalidArgument);
+  EXPECT_EQ(aggregator->Add(1, 1.0, std::vector<float>{1, std::numeric_limits<float>::quiet_NaN()}).code(),
+            core::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(aggregator->Add(5, 1.0, std::vector<float>{1, 1}).ok());
+  EXPECT_EQ(aggregator->Add(5, 1.0, std::vector<float>{1, 1}).code(), core::StatusCode::kInvalidArgument);
+  EXPECT_EQ(aggregator->Add(4, 1.0, std::vector<float>{1, 1}).code(), core::StatusCode::kInvalidArgument);
+  core::Result<AggregateResult> result = aggregator->Finish();
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->input_count, 1u);
+}
+
+TEST(AggregatorTest, NamesRoundTripAndConfigIsValidated) {
+  for (AggregatorKind kind : {AggregatorKind::kFedAvg, AggregatorKind::kFedProx, AggregatorKind::kMedian,
+                              AggregatorKind::kTrimmedMean, AggregatorKind::kKrum,
+                              AggregatorKind::kMultiKrum}) {
+    core::Result<AggregatorKind> parsed = ParseAggregatorKind(AggregatorKindName(kind));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, kind);
+  }
+  EXPECT_EQ(ParseAggregatorKind("mean").status().code(), core::StatusCode::kInvalidArgument);
+  AggregatorConfig config;
+  config.trim_fraction = 0.5;
+  EXPECT_FALSE(ValidateAggregatorConfig(config).ok());
+  EXPECT_TRUE(NeedsIndividualUpdates(AggregatorKind::kTrimmedMean));
+  EXPECT_FALSE(NeedsIndividualUpdates(AggregatorKind::kFedProx));
+}
+
+}  // namespace
+}  // namespace melodai::fl

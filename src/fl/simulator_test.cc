@@ -1,0 +1,436 @@
+// MelodAI — licensed under the Apache License 2.0.
+// End-to-end simulations on the closed-form linear-regression trainer: convergence to the known
+// optimum, Byzantine attacks against FedAvg and the robust rules, DP, secure aggregation against
+// the plain sum, compression bytes, stragglers, personalization, and bit-identical replay.
+#include "fl/simulator.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "fl/testing_trainer.h"
+
+namespace melodai::fl {
+namespace {
+
+LinearTrainerOptions SmallWorld() {
+  LinearTrainerOptions options;
+  options.clients = 60;
+  options.features = 8;
+  options.min_examples = 20;
+  options.max_examples = 80;
+  options.seed = 11;
+  return options;
+}
+
+SimulationConfig BaseConfig() {
+  SimulationConfig config;
+  config.rounds = 40;
+  config.client_fraction = 0.5;
+  config.local.epochs = 1;
+  config.local.learning_rate = 0.05;
+  config.local.batch_size = 10;
+  config.latency.lognormal_sigma = 0.0;
+  config.eval_every = 10;
+  config.seed = 5;
+  return config;
+}
+
+SimulationResult MustRun(const LocalTrainer& trainer, const SimulationConfig& config) {
+  core::Result<SimulationResult> result = RunSimulation(trainer, config);
+  EXPECT_TRUE(result.ok()) << result.status().ToString();
+  if (!result.ok()) return {};
+  return std::move(result).value();
+}
+
+double Distance(std::span<const float> a, std::span<const float> b) {
+  double total = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) total += (a[i] - b[i]) * (a[i] - b[i]);
+  return std::sqrt(total);
+}
+
+bool BitIdentical(std::span<const float> a, std::span<const float> b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+TEST(SimulatorTest, FedAvgReachesTheLeastSquaresOptimum) {
+  // Goal: FedAvg over non-IID clients converges to the global least-squares solution. Method:
+  // with every client taking one full-batch step per round, example-weighted FedAvg is exactly
+  // gradient descent on the summed loss, so it must reach the exact optimum; with sampling and
+  // mini-batches (client drift) it must come close.
+  const LinearRegressionTrainer trainer(SmallWorld());
+  const std::vector<float> optimum = trainer.OptimalWeights();
+  SimulationConfig exact = BaseConfig();
+  exact.rounds = 400;
+  exact.client_fraction = 1.0;
+  exact.local.batch_size = 1000;
+  exact.local.learning_rate = 0.15;
+  exact.eval_every = 400;
+  const SimulationResult gd = MustRun(trainer, exact);
+  EXPECT_LT(Distance(gd.final_weights, optimum), 1e-3);
+  const SimulationResult result = MustRun(trainer, BaseConfig());
+  EXPECT_LT(Distance(result.final_weights, optimum), 0.1);
+  EXPECT_LT(trainer.TestMse(result.final_weights), 1.15 * trainer.TestMse(optimum));
+  ASSERT_EQ(result.rounds.size(), 40u);
+  EXPECT_TRUE(result.rounds.back().evaluated);
+  EXPECT_FALSE(result.rounds[4].evaluated);
+  EXPECT_EQ(result.rounds[0].sampled, 30u);
+  EXPECT_LT(result.rounds.back().train_loss, result.rounds.front().train_loss);
+}
+
+TEST(SimulatorTest, FedProxAndAdaptiveServerOptimizersConverge) {
+  const LinearRegressionTrainer trainer(SmallWorld());
+  const double optimum = trainer.TestMse(trainer.OptimalWeights());
+  const double initial = trainer.TestMse(trainer.InitialWeights(5));
+  SimulationConfig prox = BaseConfig();
+  prox.aggregator.kind = AggregatorKind::kFedProx;
+  prox.local.prox_mu = 0.1;
+  EXPECT_LT(trainer.TestMse(MustRun(trainer, prox).final_weights), 1.2 * optimum);
+  for (ServerOptimizerKind kind : {ServerOptimizerKind::kFedAvgM, ServerOptimizerKind::kFedAdam,
+                                   ServerOptimizerKind::kFedYogi}) {
+    SimulationConfig config = BaseConfig();
+    config.rounds = 60;
+    config.server_optimizer.kind = kind;
+    config.server_optimizer.beta1 = kind == ServerOptimizerKind::kFedAvgM ? 0.5 : 0.9;
+    config.server_optimizer.learning_rate = kind == ServerOptimizerKind::kFedAvgM ? 0.5 : 0.03;
+    const double mse = trainer.TestMse(MustRun(trainer, config).final_weights);
+    EXPECT_LT(mse, 0.02 * initial) << ServerOptimizerKindName(kind);
+    EXPECT_LT(mse, 3.0 * optimum) << ServerOptimizerKindName(kind);
+  }
+}
+
+TEST(SimulatorTest, ScalingAttackBreaksFedAvgButNotMedianOrKrum) {
+  // 3 of the 30 sampled clients each round (10%) send -10 x their update.
+  const LinearRegressionTrainer trainer(SmallWorld());
+  const double clean = trainer.TestMse(MustRun(trainer, BaseConfig()).final_weights);
+  SimulationConfig attacked = BaseConfig();
+  attacked.rounds = 20;
+  attacked.byzantine.attackers_per_round = 3;
+  attacked.byzantine.attack = AttackKind::kScale;
+  attacked.byzantine.scale = -10.0;
+  const SimulationResult fedavg = MustRun(trainer, attacked);
+  EXPECT_GT(trainer.TestMse(fedavg.final_weights), 10.0 * clean);
+  EXPECT_EQ(fedavg.rounds[0].byzantine, 3u);
+  for (AggregatorKind kind : {AggregatorKind::kMedian, AggregatorKind::kTrimmedMean,
+                              AggregatorKind::kKrum, AggregatorKind::kMultiKrum}) {
+    SimulationConfig config = attacked;
+    config.rounds = 40;
+    config.aggregator.kind = kind;
+    config.aggregator.trim_fraction = 0.2;
+    config.aggregator.krum_byzantine = 3;
+    const SimulationResult result = MustRun(trainer, config);
+    // Krum follows a single client's update each round, so it is noisier than the others.
+    const double allowed = kind == AggregatorKind::kKrum ? 2.5 : 1.5;
+    EXPECT_LT(trainer.TestMse(result.final_weights), allowed * clean) << AggregatorKindName(kind);
+    if (kind == AggregatorKind::kMultiKrum) {
+      EXPECT_EQ(result.rounds[0].byzantine, 0u);
+    }
+  }
+}
+
+TEST(SimulatorTest, SignFlipAndNoiseAttacksAreHandledByTheMedian) {
+  const LinearRegressionTrainer trainer(SmallWorld());
+  const double clean = trainer.TestMse(MustRun(trainer, BaseConfig()).final_weights);
+  for (AttackKind attack : {AttackKind::kSignFlip, AttackKind::kNoise}) {
+    SimulationConfig config = BaseConfig();
+    config.byzantine.attackers_per_round = 3;
+    config.byzantine.attack = attack;
+    config.aggregator.kind = AggregatorKind::kMedian;
+    EXPECT_LT(trainer.TestMse(MustRun(trainer, config).final_weights), 1.5 * clean)
+        << AttackKindName(attack);
+  }
+}
+
+TEST(SimulatorTest, ClippingBoundsAScalingAttackUnderSecureAggregation) {
+  // The secure path cannot run a robust rule; clipping every update before masking limits each
+  // attacker to norm S. Compared with unclipped FedAvg the damage is much smaller.
+  const LinearRegressionTrainer trainer(SmallWorld());
+  SimulationConfig config = BaseConfig();
+  config.rounds = 20;
+  config.byzantine.attackers_per_round = 3;
+  const double unclipped = trainer.TestMse(MustRun(trainer, config).final_weights);
+  config.secagg.enabled = true;
+  config.clip_norm = 0.3;
+  const SimulationResult secure = MustRun(trainer, config);
+  EXPECT_LT(trainer.TestMse(secure.final_weights), 0.1 * unclipped);
+}
+
+TEST(SimulatorTest, DifferentialPrivacyDegradesGracefullyAndIsAccounted) {
+  LinearTrainerOptions options = SmallWorld();
+  options.clients = 1000;
+  options.min_examples = 10;
+  options.max_examples = 30;
+  const LinearRegressionTrainer trainer(options);
+  SimulationConfig config = BaseConfig();
+  config.rounds = 30;
+  config.client_fraction = 0.1;
+  config.eval_every = 30;
+  const double clean = trainer.TestMse(MustRun(trainer, config).final_weights);
+  const double initial = trainer.TestMse(trainer.InitialWeights(config.seed));
+  config.dp.enabled = true;
+  config.dp.clip_norm = 1.0;
+  config.dp.noise_multiplier = 1.0;
+  config.dp.delta = 1e-5;
+  config.server_optimizer.learning_rate = 1.0;
+  const SimulationResult dp = MustRun(trainer, config);
+  const double private_mse = trainer.TestMse(dp.final_weights);
+  EXPECT_LT(private_mse, 0.1 * initial);
+  EXPECT_LT(private_mse, 3.0 * clean + 0.05);
+  // Epsilon grows every round and ends where the accountant says for q = 100/1000, 30 rounds.
+  for (size_t i = 1; i < dp.rounds.size(); ++i) EXPECT_GT(dp.rounds[i].epsilon, dp.rounds[i - 1].epsilon);
+  EXPECT_NEAR(dp.final_epsilon, ComputeEpsilon(0.1, 1.0, 30, 1e-5).epsilon, 1e-9);
+  // More noise: worse model, smaller epsilon.
+  config.dp.noise_multiplier = 5.0;
+  const SimulationResult noisy = MustRun(trainer, config);
+  EXPECT_LT(noisy.final_epsilon, dp.final_epsilon);
+  // A target epsilon picks the noise multiplier.
+  config.dp.noise_multiplier = 0.0;
+  config.dp.target_epsilon = 4.0;
+  const SimulationResult targeted = MustRun(trainer, config);
+  EXPECT_LE(targeted.final_epsilon, 4.0);
+  EXPECT_GT(targeted.final_epsilon, 3.9);
+  EXPECT_GT(targeted.noise_multiplier, 0.0);
+}
+
+TEST(SimulatorTest, DistributedNoiseSharesUnderSecureAggregation) {
+  LinearTrainerOptions options = SmallWorld();
+  options.clients = 300;
+  const LinearRegressionTrainer trainer(options);
+  SimulationConfig config = BaseConfig();
+  config.rounds = 15;
+  config.client_fraction = 0.1;
+  config.dp.enabled = true;
+  config.dp.noise_multiplier = 1.0;
+  config.secagg.enabled = true;
+  const SimulationResult result = MustRun(trainer, config);
+  EXPECT_LT(trainer.TestMse(result.final_weights), 0.2 * trainer.TestMse(trainer.InitialWeights(5)));
+  EXPECT_NEAR(result.final_epsilon, ComputeEpsilon(0.1, 1.0, 15, 1e-5).epsilon, 1e-9);
+  EXPECT_GT(result.rounds[0].secagg_server_seconds, 0.0);
+}
+
+TEST(SimulatorTest, SecureAggregationEqualsThePlainWeightedSum) {
+  // Goal: the secure path computes the same example-weighted FedAvg as the plain path, up to
+  // fixed-point resolution. Method: identical configs with clipping, 5 rounds.
+  const LinearRegressionTrainer trainer(SmallWorld());
+  SimulationConfig config = BaseConfig();
+  config.rounds = 5;
+  config.clip_norm = 10.0;  // Inactive bound (updates are far smaller); required by secagg.
+  const SimulationResult plain = MustRun(trainer, config);
+  config.secagg.enabled = true;
+  const SimulationResult secure = MustRun(trainer, config);
+  ASSERT_EQ(plain.final_weights.size(), secure.final_weights.size());
+  for (size_t i = 0; i < plain.final_weights.size(); ++i) {
+    EXPECT_NEAR(plain.final_weights[i], secure.final_weights[i], 1e-4) << i;
+  }
+  // Secure bytes come from the protocol's phase statistics: more than a dense upload.
+  EXPECT_GT(secure.rounds[0].bytes_up_per_client, plain.rounds[0].bytes_up_per_client);
+  EXPECT_EQ(secure.rounds[0].aggregated, 30u);
+  // 64-bit modulus and the full graph give the same result.
+  config.secagg.modulus_bits = 64;
+  config.secagg.full_graph = true;
+  const SimulationResult wide = MustRun(trainer, config);
+  for (size_t i = 0; i < plain.final_weights.size(); ++i) {
+    EXPECT_NEAR(plain.final_weights[i], wide.final_weights[i], 1e-4) << i;
+  }
+}
+
+TEST(SimulatorTest, SecureAggregationSurvivesProtocolDropouts) {
+  const LinearRegressionTrainer trainer(SmallWorld());
+  SimulationConfig config = BaseConfig();
+  config.rounds = 3;
+  config.clip_norm = 10.0;
+  config.secagg.enabled = true;
+  config.secagg.full_graph = true;
+  config.secagg.dropout_fraction = 0.2;
+  const SimulationResult result = MustRun(trainer, config);
+  EXPECT_EQ(result.rounds[0].aggregated, 24u);  // 30 - round(0.2 * 30).
+  EXPECT_TRUE(result.rounds[0].applied);
+}
+
+TEST(SimulatorTest, RobustAggregatorWithSecureAggregationIsRejected) {
+  const LinearRegressionTrainer trainer(SmallWorld());
+  SimulationConfig config = BaseConfig();
+  config.secagg.enabled = true;
+  config.clip_norm = 1.0;
+  config.aggregator.kind = AggregatorKind::kMedian;
+  const core::Status status = ValidateSimulationConfig(config, trainer);
+  EXPECT_EQ(status.code(), core::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("secure aggregation"), std::string::npos) << status.message();
+  EXPECT_EQ(RunSimulation(trainer, config).status().code(), core::StatusCode::kInvalidArgument);
+  config.aggregator.kind = AggregatorKind::kFedAvg;
+  config.clip_norm = 0.0;  // Secure aggregation without clipping.
+  EXPECT_FALSE(ValidateSimulationConfig(config, trainer).ok());
+  config.clip_norm = 1.0;
+  config.compression.quantize_bits = 8;
+  EXPECT_FALSE(ValidateSimulationConfig(config, trainer).ok());
+  config = BaseConfig();
+  config.dp.enabled = true;
+  config.dp.noise_multiplier = 1.0;
+  config.aggregator.kind = AggregatorKind::kKrum;
+  EXPECT_FALSE(ValidateSimulationConfig(config, trainer).ok());
+  config = BaseConfig();
+  config.client_fraction = 0.0;
+  EXPECT_FALSE(ValidateSimulationConfig(config, trainer).ok());
+}
+
+TEST(SimulatorTest, CompressionCutsUploadBytesAndStillConverges) {
+  const LinearRegressionTrainer trainer(SmallWorld());
+  const double clean = trainer.TestMse(MustRun(trainer, BaseConfig()).final_weights);
+  const uint64_t d = trainer.parameter_count();  // 9
+  SimulationConfig config = BaseConfig();
+  config.compression.quantize_bits = 8;
+  config.compression.quantize_chunk = 0;
+  const SimulationResult q8 = MustRun(trainer, config);
+  EXPECT_DOUBLE_EQ(q8.rounds[0].bytes_up_per_client,
+                   static_cast<double>(kUpdateHeaderBytes + 8 + 4 + d));
+  EXPECT_EQ(q8.rounds[0].bytes_up, 30 * (kUpdateHeaderBytes + 8 + 4 + d));
+  EXPECT_EQ(q8.rounds[0].bytes_down, 30 * DenseBytes(d));
+  EXPECT_LT(trainer.TestMse(q8.final_weights), 1.2 * clean);
+  config.compression.quantize_bits = 32;
+  config.compression.top_k_fraction = 0.34;  // ceil(0.34 * 9) = 4 elements.
+  config.rounds = 80;
+  const SimulationResult topk = MustRun(trainer, config);
+  EXPECT_EQ(topk.rounds[0].bytes_up_max, kUpdateHeaderBytes + 8 + 4 * 4 + 4 * 4);
+  EXPECT_LT(trainer.TestMse(topk.final_weights), 1.5 * clean);
+  const SimulationResult plain = MustRun(trainer, BaseConfig());
+  EXPECT_EQ(plain.rounds[0].bytes_up_max, kUpdateHeaderBytes + DenseBytes(d));
+}
+
+TEST(SimulatorTest, StragglersAndDropoutsAreLeftOutOfTheRound) {
+  const LinearRegressionTrainer trainer(SmallWorld());
+  SimulationConfig config = BaseConfig();
+  config.rounds = 10;
+  config.latency.base_ms = 1000.0;
+  config.latency.per_example_ms = 10.0;
+  config.latency.lognormal_sigma = 0.5;
+  config.latency.dropout_probability = 0.1;
+  config.deadline_ms = 1800.0;
+  const SimulationResult result = MustRun(trainer, config);
+  uint32_t stragglers = 0;
+  uint32_t dropped = 0;
+  for (const RoundRecord& record : result.rounds) {
+    EXPECT_EQ(record.accepted + record.stragglers + record.dropped, record.sampled);
+    EXPECT_EQ(record.aggregated, record.accepted);
+    EXPECT_LE(record.simulated_ms, 1800.0);
+    EXPECT_EQ(record.bytes_up, record.accepted * (kUpdateHeaderBytes + DenseBytes(9)));
+    stragglers += record.stragglers;
+    dropped += record.dropped;
+  }
+  EXPECT_GT(stragglers, 0u);
+  EXPECT_GT(dropped, 0u);
+  // A deadline nobody meets skips every round and leaves the model where it started.
+  config.deadline_ms = 1.0;
+  config.min_updates = 2;
+  const SimulationResult starved = MustRun(trainer, config);
+  for (const RoundRecord& record : starved.rounds) {
+    EXPECT_FALSE(record.applied);
+    EXPECT_FALSE(record.note.empty());
+  }
+  EXPECT_TRUE(BitIdentical(starved.final_weights, trainer.InitialWeights(config.seed)));
+}
+
+TEST(SimulatorTest, ReplayIsBitIdenticalWithAnyThreadCount) {
+  // Goal: the thread count and the batch size change nothing. Method: a configuration that
+  // uses every random stream (stragglers, dropouts, attackers, DP noise, 8-bit stochastic
+  // rounding with top-k and error feedback), once with 1 thread and 1 buffer, once with 4
+  // threads and 7 buffers; compare final weights and every record bit for bit.
+  LinearTrainerOptions options = SmallWorld();
+  options.personal_shift = 0.3;
+  const LinearRegressionTrainer trainer(options);
+  SimulationConfig config = BaseConfig();
+  config.rounds = 12;
+  config.latency.lognormal_sigma = 0.5;
+  config.latency.dropout_probability = 0.1;
+  config.deadline_ms = 2500.0;
+  config.byzantine.attackers_per_round = 2;
+  config.dp.enabled = true;
+  config.dp.noise_multiplier = 0.5;
+  config.compression.quantize_bits = 8;
+  config.compression.top_k_fraction = 0.5;
+  config.compression.error_feedback_clients = 16;
+  config.personalize_clients = 10;
+  config.personalize = config.local;
+  config.threads = 1;
+  config.parallel_clients = 1;
+  const SimulationResult one = MustRun(trainer, config);
+  config.threads = 4;
+  config.parallel_clients = 7;
+  config.compression.error_feedback_clients = 16;
+  const SimulationResult four = MustRun(trainer, config);
+  EXPECT_TRUE(BitIdentical(one.final_weights, four.final_weights));
+  ASSERT_EQ(one.rounds.size(), four.rounds.size());
+  for (size_t r = 0; r < one.rounds.size(); ++r) {
+    EXPECT_EQ(one.rounds[r].train_loss, four.rounds[r].train_loss);
+    EXPECT_EQ(one.rounds[r].update_norm, four.rounds[r].update_norm);
+    EXPECT_EQ(one.rounds[r].bytes_up, four.rounds[r].bytes_up);
+    EXPECT_EQ(one.rounds[r].accepted, four.rounds[r].accepted);
+    EXPECT_EQ(one.rounds[r].eval.loss, four.rounds[r].eval.loss);
+  }
+  EXPECT_EQ(one.personalization.mean_gain, four.personalization.mean_gain);
+  // Another seed gives another run.
+  config.seed = 6;
+  EXPECT_FALSE(BitIdentical(one.final_weights, MustRun(trainer, config).final_weights));
+}
+
+TEST(SimulatorTest, SecureReplayIsBitIdenticalWithAnyThreadCount) {
+  const LinearRegressionTrainer trainer(SmallWorld());
+  SimulationConfig config = BaseConfig();
+  config.rounds = 3;
+  config.clip_norm = 1.0;
+  config.secagg.enabled = true;
+  config.secagg.dropout_fraction = 0.1;
+  config.threads = 1;
+  const SimulationResult one = MustRun(trainer, config);
+  config.threads = 4;
+  config.parallel_clients = 5;
+  const SimulationResult four = MustRun(trainer, config);
+  EXPECT_TRUE(BitIdentical(one.final_weights, four.final_weights));
+  EXPECT_EQ(one.rounds.back().bytes_up, four.rounds.back().bytes_up);
+}
+
+TEST(SimulatorTest, PersonalizationReportsTheMeanGain) {
+  LinearTrainerOptions options = SmallWorld();
+  options.personal_shift = 0.5;  // Every client's labels follow its own weights.
+  const LinearRegressionTrainer trainer(options);
+  SimulationConfig config = BaseConfig();
+  config.rounds = 20;
+  config.personalize_clients = 15;
+  config.personalize = config.local;
+  config.personalize.epochs = 20;
+  const SimulationResult result = MustRun(trainer, config);
+  EXPECT_EQ(result.personalization.clients, 15u);
+  EXPECT_GT(result.personalization.mean_gain, 0.0);
+  EXPECT_LT(result.personalization.mean_personalized_loss, result.personalization.mean_global_loss);
+  EXPECT_NEAR(result.personalization.mean_gain,
+              result.personalization.mean_global_loss - result.personalization.mean_personalized_loss,
+              1e-9);
+}
+
+TEST(SimulatorTest, ManyClientsAreSampledWithoutMaterializingThem) {
+  // 20,000 clients, 1% per round; clients without data are never sampled; the callback sees
+  // every round in order.
+  LinearTrainerOptions options = SmallWorld();
+  options.clients = 20000;
+  options.empty_clients = 5000;
+  options.min_examples = 5;
+  options.max_examples = 10;
+  const LinearRegressionTrainer trainer(options);
+  SimulationConfig config = BaseConfig();
+  config.rounds = 5;
+  config.client_fraction = 0.01;
+  config.sampling = SamplingMode::kPoisson;
+  config.threads = 2;
+  std::vector<uint32_t> seen;
+  core::Result<SimulationResult> result =
+      RunSimulation(trainer, config, [&](const RoundRecord& record) { seen.push_back(record.round); });
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(seen, (std::vector<uint32_t>{1, 2, 3, 4, 5}));
+  for (const RoundRecord& record : result->rounds) {
+    EXPECT_GT(record.sampled, 100u);  // About 150 of the 15,000 eligible.
+    EXPECT_LT(record.sampled, 200u);
+  }
+  EXPECT_DOUBLE_EQ(ExpectedClientsPerRound(config, 15000), 150.0);
+}
+
+}  // namespace
+}  // namespace melodai::fl
