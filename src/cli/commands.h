@@ -20,6 +20,10 @@ void RegisterSecaggCommand(CLI::App& app, int& exit_code);
 void RegisterNodeCommand(CLI::App& app, int& exit_code);
 void RegisterTrainCommand(CLI::App& app, int& exit_code);  // train and recommend
 void RegisterTable1Command(CLI::App& app, int& exit_code);  // bench table1
+// `tx <type>` for the MelodAI application and `query`; after RegisterNodeCommand (which adds tx).
+void RegisterAppCommands(CLI::App& app, int& exit_code);
+void RegisterTokenomicsCommand(CLI::App& app, int& exit_code);
+void RegisterFlCommand(CLI::App& app, int& exit_code);  // fl sim, fl accountant
 
 // The `melodai bench` command, created on first use; each benchmark adds a subcommand to it.
 CLI::App* BenchCommand(CLI::App& app);

@@ -32,8 +32,11 @@ int main(int argc, char** argv) {
   melodai::cli::RegisterDemoCommand(app, exit_code);
   melodai::cli::RegisterSecaggCommand(app, exit_code);
   melodai::cli::RegisterNodeCommand(app, exit_code);
+  melodai::cli::RegisterAppCommands(app, exit_code);
+  melodai::cli::RegisterTokenomicsCommand(app, exit_code);
   melodai::cli::RegisterTrainCommand(app, exit_code);
   melodai::cli::RegisterTable1Command(app, exit_code);
+  melodai::cli::RegisterFlCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -21,39 +21,17 @@
 #include "rec/model_factory.h"
 #include "rec/neural.h"
 #include "testing/test_paths.h"
+#include "testing/tiny_world.h"
 
 namespace melodai::rec {
 namespace {
 
 using data::ItemId;
 
-constexpr size_t kItems = 24;
+constexpr size_t kItems = testing::kTinyWorldItems;
 
-data::Catalog MakeCatalog(size_t size) {
-  data::Catalog catalog;
-  for (size_t i = 0; i < size; ++i) {
-    catalog.AddItem("item:" + std::to_string(i), "Item " + std::to_string(i), "Artist " + std::to_string(i % 4));
-  }
-  return catalog;
-}
-
-// A world where the next item is a function of the current one: i -> (i * 5 + 1) mod 20, in
-// 400 sequences of length 8 with seeded starts. Items 20..23 exist but never appear.
-data::Interactions Chains(uint64_t seed, size_t count = 400) {
-  data::Interactions out;
-  uint64_t state = seed;
-  for (size_t s = 0; s < count; ++s) {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    ItemId item = static_cast<ItemId>((state >> 33) % 20);
-    std::vector<ItemId> items;
-    for (int i = 0; i < 8; ++i) {
-      items.push_back(item);
-      item = (item * 5 + 1) % 20;
-    }
-    out.Append(items, {}, {}, static_cast<int64_t>(s), "");
-  }
-  return out;
-}
+data::Catalog MakeCatalog(size_t size) { return testing::TinyWorldCatalog(size); }
+data::Interactions Chains(uint64_t seed, size_t count = 400) { return testing::TinyWorldChains(seed, count); }
 
 NeuralOptions TinyOptions(NeuralArchitecture architecture) {
   NeuralOptions options = NeuralOptions::Defaults(architecture);
@@ -76,22 +54,8 @@ NeuralOptions TinyOptions(NeuralArchitecture architecture) {
   return options;
 }
 
-// Fraction of chain prefixes whose true successor is the top-1 recommendation.
 double NextItemAccuracy(const Recommender& model, const data::Catalog& catalog) {
-  std::vector<float> scores(catalog.size());
-  int hits = 0;
-  for (ItemId start = 0; start < 20; ++start) {
-    // A chain prefix of three items, as in training; the answer is the fourth.
-    std::vector<ItemId> history = {start};
-    while (history.size() < 3) history.push_back((history.back() * 5 + 1) % 20);
-    Query query;
-    query.kind = data::QueryKind::kNextItem;
-    query.history = history;
-    model.Score(query, scores);
-    const ItemId best = static_cast<ItemId>(std::max_element(scores.begin(), scores.end()) - scores.begin());
-    hits += best == (history.back() * 5 + 1) % 20 ? 1 : 0;
-  }
-  return hits / 20.0;
+  return testing::TinyWorldNextItemAccuracy(model, catalog);
 }
 
 class NeuralArchitectureTest : public ::testing::TestWithParam<NeuralArchitecture> {};

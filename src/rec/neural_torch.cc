@@ -85,8 +85,16 @@ void NeuralModel::BuildNetworks(const data::Catalog& catalog, std::vector<data::
   item_of_row_ = std::move(item_of_row);
   row_of_item_.assign(catalog.size(), -1);
   for (size_t row = 0; row < item_of_row_.size(); ++row) row_of_item_[item_of_row_[row]] = static_cast<int32_t>(row);
+  // Artists get dense ids among the model's rows (in first-row order): the artist table holds
+  // only the artists of known items, not every artist of the catalogue.
   artist_of_row_.clear();
-  for (data::ItemId item : item_of_row_) artist_of_row_.push_back(catalog.artist(item));
+  std::vector<int64_t> artist_id(catalog.artist_count(), -1);
+  artist_rows_ = 0;
+  for (data::ItemId item : item_of_row_) {
+    int64_t& id = artist_id[catalog.artist(item)];
+    if (id < 0) id = artist_rows_++;
+    artist_of_row_.push_back(id);
+  }
   torch::manual_seed(options_.seed);
   const auto items = static_cast<int64_t>(item_of_row_.size());
   if (options_.architecture == NeuralArchitecture::kRnn || options_.architecture == NeuralArchitecture::kGru4Rec) {
@@ -94,7 +102,7 @@ void NeuralModel::BuildNetworks(const data::Catalog& catalog, std::vector<data::
     attention_ = nullptr;
     width_ = options_.layers;
   } else {
-    attention_ = AttentionNet(items, static_cast<int64_t>(catalog.artist_count()), options_);
+    attention_ = AttentionNet(items, artist_rows_, options_);
     session_ = nullptr;
     width_ = options_.dim;
   }
@@ -180,7 +188,7 @@ torch::Tensor NeuralModel::EncodeHistory(std::span<const data::ItemId> history,
   }
   const size_t take = std::min<size_t>(known.size(), static_cast<size_t>(length));
   const size_t offset = known.size() - take;
-  std::vector<int64_t> items(length, net.items_), artists(length, static_cast<int64_t>(catalog_->artist_count()));
+  std::vector<int64_t> items(length, net.items_), artists(length, artist_rows_);
   std::vector<float> feedback(length * kFeedbackFeatures, 0.0f);
   std::vector<uint8_t> padding(length, 1);
   for (size_t i = 0; i < take; ++i) {

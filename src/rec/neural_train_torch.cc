@@ -334,25 +334,12 @@ EpochTotals SessionTrainer::RunEpoch(uint32_t epoch, double lr) {
 // ---------------------------------------------------------------------------------------------
 // Window training of the attention models.
 
-struct Window {
-  uint32_t sequence;
-  uint32_t begin;  // first event of the window (input)
-  uint32_t end;    // one past the last event (target)
-};
-
 class AttentionTrainer {
  public:
   AttentionTrainer(NeuralModel& model, const data::Interactions& rows, const data::Interactions& train)
       : model_(model), train_(rows), catalog_train_(train) {
-    const uint32_t length = model.options_.max_length;
-    for (uint32_t s = 0; s < rows.size(); ++s) {
-      const auto n = static_cast<uint32_t>(rows.items(s).size());
-      for (uint32_t end = n; end >= 2; end = end > length ? end - length : 0) {
-        windows_.push_back({s, end > length + 1 ? end - length - 1 : 0, end});
-        events_per_epoch_ += windows_.back().end - windows_.back().begin - 1;
-        if (end <= length + 1) break;
-      }
-    }
+    windows_ = MakeWindows(rows, model.options_.max_length);
+    for (const Window& window : windows_) events_per_epoch_ += window.end - window.begin - 1;
     const std::vector<double> weights =
         SamplingWeights(RowCounts(rows, model.item_of_row_.size()), model.options_.sample_alpha);
     sampler_ = std::make_unique<core::AliasTable>(weights);
@@ -400,33 +387,8 @@ double AttentionTrainer::Step(std::span<const Window> batch, core::Rng& rng, uin
   AttentionNetImpl& net = *model_.attention_;
   const int64_t length = options.max_length;
   const auto size = static_cast<int64_t>(batch.size());
-  const int64_t pad_artist = static_cast<int64_t>(model_.catalog_->artist_count());
-  std::vector<int64_t> items(size * length, net.items_), artists(size * length, pad_artist), targets(size * length, -1);
-  std::vector<int64_t> padding(size * length, 1);
-  std::vector<float> feedback(size * length * kFeedbackFeatures, 0.0f);
-  const bool has_weights = train_.has_weights();
-  for (int64_t b = 0; b < size; ++b) {
-    const Window& window = batch[b];
-    const auto sequence = train_.items(window.sequence);
-    const auto view = train_[window.sequence];
-    const std::span<const float> weights = has_weights ? view.weights : std::span<const float>();
-    const uint32_t inputs = window.end - window.begin - 1;
-    for (uint32_t i = 0; i < inputs; ++i) {
-      const int64_t slot = b * length + (length - inputs + i);
-      const uint32_t event = window.begin + i;
-      items[slot] = sequence[event];
-      artists[slot] = model_.artist_of_row_[sequence[event]];
-      targets[slot] = sequence[event + 1];
-      padding[slot] = 0;
-      FeedbackFeatures(sequence, weights, event, &feedback[slot * kFeedbackFeatures]);
-    }
-    events += inputs;
-  }
-  WindowBatch input;
-  input.items = torch::tensor(items, torch::kLong).reshape({size, length});
-  input.artists = torch::tensor(artists, torch::kLong).reshape({size, length});
-  input.feedback = torch::tensor(feedback).reshape({size, length, kFeedbackFeatures});
-  input.padding = torch::tensor(padding, torch::kLong).to(torch::kBool).reshape({size, length});
+  std::vector<int64_t> targets;
+  const WindowBatch input = MakeWindowBatch(model_, train_, batch, targets, events);
   const torch::Tensor states = net.Forward(input).reshape({size * length, options.dim});
   const torch::Tensor target = torch::tensor(targets, torch::kLong);
   const torch::Tensor valid = (target >= 0).nonzero().squeeze(1);
@@ -484,6 +446,54 @@ EpochTotals AttentionTrainer::RunEpoch(uint32_t epoch) {
 }
 
 }  // namespace
+
+std::vector<Window> MakeWindows(const data::Interactions& rows, uint32_t length) {
+  std::vector<Window> windows;
+  for (uint32_t s = 0; s < rows.size(); ++s) {
+    const auto n = static_cast<uint32_t>(rows.items(s).size());
+    for (uint32_t end = n; end >= 2; end = end > length ? end - length : 0) {
+      windows.push_back({s, end > length + 1 ? end - length - 1 : 0, end});
+      if (end <= length + 1) break;
+    }
+  }
+  return windows;
+}
+
+WindowBatch MakeWindowBatch(const NeuralModel& model, const data::Interactions& rows, std::span<const Window> batch,
+                            std::vector<int64_t>& targets, uint64_t& events) {
+  const AttentionNetImpl& net = *model.attention_;
+  const int64_t length = model.options_.max_length;
+  const auto size = static_cast<int64_t>(batch.size());
+  const int64_t pad_artist = model.artist_rows_;
+  std::vector<int64_t> items(size * length, net.items_), artists(size * length, pad_artist);
+  targets.assign(size * length, -1);
+  std::vector<int64_t> padding(size * length, 1);
+  std::vector<float> feedback(size * length * kFeedbackFeatures, 0.0f);
+  const bool has_weights = rows.has_weights();
+  for (int64_t b = 0; b < size; ++b) {
+    const Window& window = batch[b];
+    const auto sequence = rows.items(window.sequence);
+    const auto view = rows[window.sequence];
+    const std::span<const float> weights = has_weights ? view.weights : std::span<const float>();
+    const uint32_t inputs = window.end - window.begin - 1;
+    for (uint32_t i = 0; i < inputs; ++i) {
+      const int64_t slot = b * length + (length - inputs + i);
+      const uint32_t event = window.begin + i;
+      items[slot] = sequence[event];
+      artists[slot] = model.artist_of_row_[sequence[event]];
+      targets[slot] = sequence[event + 1];
+      padding[slot] = 0;
+      FeedbackFeatures(sequence, weights, event, &feedback[slot * kFeedbackFeatures]);
+    }
+    events += inputs;
+  }
+  WindowBatch input;
+  input.items = torch::tensor(items, torch::kLong).reshape({size, length});
+  input.artists = torch::tensor(artists, torch::kLong).reshape({size, length});
+  input.feedback = torch::tensor(feedback).reshape({size, length, kFeedbackFeatures});
+  input.padding = torch::tensor(padding, torch::kLong).to(torch::kBool).reshape({size, length});
+  return input;
+}
 
 core::Status TrainSessionModel(NeuralModel& model, const data::Interactions& rows, const data::Interactions& train,
                                core::ThreadPool& pool) {

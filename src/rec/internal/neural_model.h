@@ -70,7 +70,8 @@ class NeuralModel final : public NeuralRecommender {
   const data::Catalog* catalog_ = nullptr;
   SessionNet session_{nullptr};
   AttentionNet attention_{nullptr};
-  std::vector<int64_t> artist_of_row_;   // catalogue artist per model row (attention models)
+  std::vector<int64_t> artist_of_row_;   // dense artist id per model row (attention models)
+  int64_t artist_rows_ = 0;              // distinct artists of the rows; also the padding id
   std::vector<data::ItemId> item_of_row_;  // model row -> catalogue item
   std::vector<int32_t> row_of_item_;       // catalogue item -> model row, -1 when unknown
   std::vector<float> item_matrix_;
@@ -89,6 +90,21 @@ class NeuralModel final : public NeuralRecommender {
 // Feedback features of position `index` of `items` (log position, repeat flag, log weight).
 void FeedbackFeatures(std::span<const data::ItemId> items, std::span<const float> weights, size_t index,
                       float* out);
+
+// A training window of an attention model: events [begin, end) of one sequence in model rows;
+// every event but the last is an input, every event but the first a target.
+struct Window {
+  uint32_t sequence;
+  uint32_t begin;
+  uint32_t end;
+};
+// The windows covering every sequence of `rows` with at least two events, from the end
+// backwards, at most length + 1 events each (consecutive windows share one event).
+std::vector<Window> MakeWindows(const data::Interactions& rows, uint32_t length);
+// The left-padded input batch of `batch`; `targets` gets B * max_length next items (-1 at
+// padding) and `events` grows by the number of inputs.
+WindowBatch MakeWindowBatch(const NeuralModel& model, const data::Interactions& rows, std::span<const Window> batch,
+                            std::vector<int64_t>& targets, uint64_t& events);
 
 // `rows` is the training data in model rows (ToRows), `train` the same in catalogue ids (for
 // validation).

@@ -1,0 +1,79 @@
+// MelodAI — licensed under the Apache License 2.0.
+// The bridge from the federated runtime to the recommenders: fl::LocalTrainer implemented on a
+// rec::FlatNeuralModel over a dataset split. One client per training sequence (a playlist or a
+// Last.fm user); the server's quality is next-item accuracy on the test sequences; devices that
+// personalise are the test sequences themselves (history = local data, continuation = the
+// events they hold out).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/thread_pool.h"
+#include "data/catalog.h"
+#include "data/splits.h"
+#include "fl/local_trainer.h"
+#include "rec/federated.h"
+
+namespace melodai::node {
+
+struct RecommenderTrainerOptions {
+  rec::NeuralOptions neural;
+  std::string local_optimizer = "sgd";  // "sgd" or "adagrad"
+  double local_clip_norm = 0.0;
+  // Next-item test queries per Evaluate (spread evenly over the test set; 0 = all).
+  size_t eval_queries = 3000;
+  // Share of a personalising device's sequence held out: the last max(1, round(f * n)) events.
+  double personalization_holdout = 0.1;
+};
+
+// Borrowed: `catalog` and `split` outlive the trainer; `pool` runs evaluations.
+class RecommenderTrainer final : public fl::LocalTrainer {
+ public:
+  // kInvalidArgument for invalid options, an empty training split or a test split that is not
+  // next-item queries.
+  static core::Result<std::unique_ptr<RecommenderTrainer>> Create(const data::Catalog& catalog,
+                                                                  const data::ProtocolSplit& split,
+                                                                  const RecommenderTrainerOptions& options,
+                                                                  core::ThreadPool& pool);
+
+  std::string Describe() const override;
+  size_t parameter_count() const override { return model_->parameter_count(); }
+  uint32_t client_count() const override { return static_cast<uint32_t>(split_.train.size()); }
+  uint64_t client_examples(fl::ClientId client) const override;
+  std::vector<float> InitialWeights(uint64_t seed) const override { return model_->InitialWeights(seed); }
+  core::Result<fl::LocalTrainResult> TrainClient(fl::ClientId client, std::span<const float> global,
+                                                 const fl::LocalTrainConfig& config,
+                                                 std::span<float> update) const override;
+  core::Result<fl::EvalMetrics> Evaluate(std::span<const float> weights) const override;
+  uint32_t personalization_client_count() const override {
+    return static_cast<uint32_t>(split_.test.sequences.size());
+  }
+  core::Result<fl::PersonalizationResult> Personalize(fl::ClientId client, std::span<const float> global,
+                                                      const fl::LocalTrainConfig& config) const override;
+
+  const rec::FlatNeuralModel& model() const { return *model_; }
+  // Next-item evaluation of `weights` on every test query (slow: for final figures).
+  core::Result<fl::EvalMetrics> EvaluateAll(std::span<const float> weights) const;
+
+ private:
+  RecommenderTrainer(const data::Catalog& catalog, const data::ProtocolSplit& split,
+                     RecommenderTrainerOptions options, core::ThreadPool& pool)
+      : catalog_(catalog), split_(split), options_(std::move(options)), pool_(pool) {}
+  core::Result<fl::EvalMetrics> EvaluateOn(std::span<const float> weights, const data::QuerySet& queries,
+                                           bool exclude_history) const;
+  rec::LocalTrainingOptions LocalOptions(const fl::LocalTrainConfig& config) const;
+
+  const data::Catalog& catalog_;
+  const data::ProtocolSplit& split_;
+  RecommenderTrainerOptions options_;
+  core::ThreadPool& pool_;
+  std::unique_ptr<rec::FlatNeuralModel> model_;
+  data::QuerySet eval_queries_;  // the evenly spread subset of split_.test
+};
+
+}  // namespace melodai::node

@@ -1,0 +1,71 @@
+// MelodAI — licensed under the Apache License 2.0.
+// A neural sequence recommender seen as one flat vector of floats, for federated training: the
+// federated runtime moves and averages weight vectors, a device trains its own replica on its
+// own sequences, and any weight vector can be turned into a Recommender for evaluation.
+// Free of LibTorch types (the implementation is federated_torch.cc).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "data/catalog.h"
+#include "data/interactions.h"
+#include "rec/neural.h"
+#include "rec/recommender.h"
+
+namespace melodai::rec {
+
+// One device's local training run.
+struct LocalTrainingOptions {
+  uint32_t epochs = 1;             // passes over the device's sequences
+  double learning_rate = 0.1;
+  std::string optimizer = "sgd";   // "sgd" or "adagrad" (state starts fresh every run)
+  uint32_t batch_size = 32;        // sequences (session models) or windows (attention) per step
+  double prox_mu = 0.0;            // FedProx: adds mu/2 * ||w - w_start||^2 to the loss
+  double clip_norm = 0.0;          // per-step gradient-norm clipping; 0 = off
+  uint64_t seed = 0;               // order of the device's sequences
+};
+
+struct LocalTrainingResult {
+  uint64_t events = 0;  // predicted events per epoch
+  double loss = 0.0;    // mean cross-entropy per event in the last epoch
+  uint32_t steps = 0;
+};
+
+// Shapes are fixed at Create: the model's item rows are the items of `train` (the public
+// catalogue of tracks the federation trains on), in catalogue order.
+// Local training uses the full-catalogue softmax (cross-entropy over every row) with no
+// dropout, so a run is a pure function of its inputs and seed; see docs/FL.md.
+// Thread-safe: every call builds its own network replica; run calls in parallel freely.
+class FlatNeuralModel {
+ public:
+  // kInvalidArgument for invalid options or training data without a two-event sequence.
+  // `catalog` must outlive the model.
+  static core::Result<std::unique_ptr<FlatNeuralModel>> Create(const NeuralOptions& options,
+                                                               const data::Catalog& catalog,
+                                                               const data::Interactions& train);
+  virtual ~FlatNeuralModel() = default;
+
+  virtual const NeuralOptions& options() const = 0;
+  virtual size_t parameter_count() const = 0;
+  virtual size_t row_count() const = 0;
+
+  // Freshly initialised weights, a pure function of `seed`.
+  virtual std::vector<float> InitialWeights(uint64_t seed) const = 0;
+
+  // Trains `weights` in place on `sequences` (catalogue item ids; items outside the model's
+  // rows are skipped). kInvalidArgument for a wrong size or when no sequence has two known
+  // events; kInternal when LibTorch fails; kFailedPrecondition when the loss diverges.
+  virtual core::Result<LocalTrainingResult> TrainLocal(std::span<float> weights,
+                                                       const data::Interactions& sequences,
+                                                       const LocalTrainingOptions& options) const = 0;
+
+  // A Recommender that scores with a copy of `weights`. kInvalidArgument for a wrong size.
+  virtual core::Result<std::unique_ptr<Recommender>> MakeRecommender(std::span<const float> weights) const = 0;
+};
+
+}  // namespace melodai::rec

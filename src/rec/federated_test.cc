@@ -1,0 +1,148 @@
+// MelodAI — licensed under the Apache License 2.0.
+// Tests of FlatNeuralModel, the flat-weight view of the neural recommenders used by federated
+// training: weights round-trip through a Recommender, local training learns, is a pure
+// function of its inputs (also when replicas train concurrently), FedProx pulls towards the
+// start, and bad sizes and options are refused.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <thread>
+#include <vector>
+
+#include "rec/federated.h"
+#include "testing/tiny_world.h"
+
+namespace melodai::rec {
+namespace {
+
+NeuralOptions TinyOptions(NeuralArchitecture architecture) {
+  NeuralOptions options = NeuralOptions::Defaults(architecture);
+  options.layers = 16;
+  options.dim = 16;
+  options.blocks = 1;
+  options.heads = 2;
+  options.max_length = 8;
+  options.dropout = 0.0;
+  return options;
+}
+
+double SquaredDistance(const std::vector<float>& a, const std::vector<float>& b) {
+  double sum = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) sum += (a[i] - b[i]) * static_cast<double>(a[i] - b[i]);
+  return sum;
+}
+
+class FlatNeuralModelTest : public ::testing::TestWithParam<NeuralArchitecture> {
+ protected:
+  data::Catalog catalog_ = testing::TinyWorldCatalog();
+  data::Interactions train_ = testing::TinyWorldChains(3, 200);
+};
+
+TEST_P(FlatNeuralModelTest, InitialWeightsArePureFunctionsOfTheSeed) {
+  auto model = FlatNeuralModel::Create(TinyOptions(GetParam()), catalog_, train_);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_EQ((*model)->row_count(), 20u);  // items 20..23 never appear in training
+  const std::vector<float> a = (*model)->InitialWeights(1);
+  EXPECT_EQ(a.size(), (*model)->parameter_count());
+  EXPECT_EQ(a, (*model)->InitialWeights(1));
+  EXPECT_NE(a, (*model)->InitialWeights(2));
+}
+
+TEST_P(FlatNeuralModelTest, LocalTrainingLearnsTheWorldAndTheWeightsScoreThroughARecommender) {
+  auto model = FlatNeuralModel::Create(TinyOptions(GetParam()), catalog_, train_);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  std::vector<float> weights = (*model)->InitialWeights(5);
+  auto before = (*model)->MakeRecommender(weights);
+  ASSERT_TRUE(before.ok());
+  const double accuracy_before = testing::TinyWorldNextItemAccuracy(**before, catalog_);
+  LocalTrainingOptions local;
+  local.epochs = 1;
+  local.optimizer = "adagrad";
+  local.learning_rate = 0.05;
+  local.batch_size = 16;
+  double first_loss = 0.0, last_loss = 0.0;
+  for (uint32_t run = 0; run < 12; ++run) {
+    local.seed = run;
+    auto result = (*model)->TrainLocal(weights, train_, local);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->events, 200u * 7u);
+    if (run == 0) first_loss = result->loss;
+    last_loss = result->loss;
+  }
+  EXPECT_LT(last_loss, 0.5 * first_loss);
+  auto after = (*model)->MakeRecommender(weights);
+  ASSERT_TRUE(after.ok());
+  EXPECT_GE(testing::TinyWorldNextItemAccuracy(**after, catalog_), 0.9);
+  EXPECT_LT(accuracy_before, 0.5);
+}
+
+TEST_P(FlatNeuralModelTest, LocalTrainingIsBitIdenticalAcrossRunsAndConcurrentReplicas) {
+  auto model = FlatNeuralModel::Create(TinyOptions(GetParam()), catalog_, train_);
+  ASSERT_TRUE(model.ok());
+  const std::vector<float> start = (*model)->InitialWeights(9);
+  const data::Interactions device = testing::TinyWorldChains(11, 3);
+  LocalTrainingOptions local;
+  local.epochs = 3;
+  local.batch_size = 2;
+  local.seed = 4;
+  std::vector<float> sequential = start;
+  ASSERT_TRUE((*model)->TrainLocal(sequential, device, local).ok());
+  EXPECT_NE(sequential, start);
+  std::vector<std::vector<float>> parallel(4, start);
+  std::vector<std::thread> threads;
+  for (auto& weights : parallel) {
+    threads.emplace_back([&] { EXPECT_TRUE((*model)->TrainLocal(weights, device, local).ok()); });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const auto& weights : parallel) EXPECT_EQ(weights, sequential);
+}
+
+TEST_P(FlatNeuralModelTest, ProximalTermKeepsTheWeightsNearTheStart) {
+  auto model = FlatNeuralModel::Create(TinyOptions(GetParam()), catalog_, train_);
+  ASSERT_TRUE(model.ok());
+  const std::vector<float> start = (*model)->InitialWeights(9);
+  LocalTrainingOptions local;
+  local.epochs = 5;
+  local.learning_rate = 0.1;
+  std::vector<float> free_run = start, prox_run = start;
+  auto free_result = (*model)->TrainLocal(free_run, train_, local);
+  ASSERT_TRUE(free_result.ok()) << free_result.status().ToString();
+  local.prox_mu = 1.0;
+  auto prox_result = (*model)->TrainLocal(prox_run, train_, local);
+  ASSERT_TRUE(prox_result.ok()) << prox_result.status().ToString();
+  EXPECT_LT(SquaredDistance(prox_run, start), SquaredDistance(free_run, start));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllArchitectures, FlatNeuralModelTest,
+                         ::testing::Values(NeuralArchitecture::kRnn, NeuralArchitecture::kGru4Rec,
+                                           NeuralArchitecture::kSasRec, NeuralArchitecture::kTransGru),
+                         [](const auto& test_info) { return std::string(NeuralArchitectureName(test_info.param)); });
+
+TEST(FlatNeuralModelErrorsTest, WrongSizesAndAbsurdOptionsAreNamed) {
+  const data::Catalog catalog = testing::TinyWorldCatalog();
+  const data::Interactions train = testing::TinyWorldChains(3, 20);
+  auto model = FlatNeuralModel::Create(TinyOptions(NeuralArchitecture::kGru4Rec), catalog, train);
+  ASSERT_TRUE(model.ok());
+  std::vector<float> short_weights(3, 0.0f);
+  auto wrong = (*model)->TrainLocal(short_weights, train, {});
+  EXPECT_EQ(wrong.status().code(), core::StatusCode::kInvalidArgument);
+  EXPECT_NE(wrong.status().message().find("3 values"), std::string::npos) << wrong.status().ToString();
+  EXPECT_EQ((*model)->MakeRecommender(short_weights).status().code(), core::StatusCode::kInvalidArgument);
+  std::vector<float> weights = (*model)->InitialWeights(1);
+  LocalTrainingOptions local;
+  local.optimizer = "lbfgs";
+  auto unknown = (*model)->TrainLocal(weights, train, local);
+  EXPECT_NE(unknown.status().message().find("lbfgs"), std::string::npos);
+  local = {};
+  local.learning_rate = -1.0;
+  EXPECT_EQ((*model)->TrainLocal(weights, train, local).status().code(), core::StatusCode::kInvalidArgument);
+  data::Interactions lonely;
+  const std::vector<data::ItemId> one = {22};  // an item the model has no row for
+  lonely.Append(one, {}, {}, 0, "");
+  EXPECT_EQ((*model)->TrainLocal(weights, lonely, {}).status().code(), core::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FlatNeuralModel::Create(TinyOptions(NeuralArchitecture::kGru4Rec), catalog, lonely).status().code(),
+            core::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace melodai::rec

@@ -1,0 +1,316 @@
+// MelodAI — licensed under the Apache License 2.0.
+// FlatNeuralModel: the neural recommenders as flat weight vectors for federated training.
+// Every call builds its own network replica from the flat weights, so devices train in
+// parallel without sharing LibTorch state; local training is deterministic (no dropout, the
+// device's sequence order drawn from the seed, one intra-op thread).
+#include "rec/internal/torch_prelude.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <atomic>
+#include <mutex>
+#include <numeric>
+
+#include "core/rng.h"
+#include "rec/federated.h"
+#include "rec/internal/neural_model.h"
+
+namespace melodai::rec {
+namespace {
+
+using internal::AttentionNet;
+using internal::AttentionNetImpl;
+using internal::NeuralModel;
+using internal::SessionNet;
+using internal::SessionNetImpl;
+
+// Network construction draws its initial values from LibTorch's global generator; the
+// mutex keeps seeded initialisation reproducible when other threads build replicas.
+std::mutex& InitMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+uint64_t NextModelId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1);
+}
+
+size_t CountParameters(torch::nn::Module& module) {
+  size_t count = 0;
+  for (const auto& parameter : module.parameters()) count += static_cast<size_t>(parameter.numel());
+  return count;
+}
+
+void CopyOut(torch::nn::Module& module, std::span<float> out) {
+  torch::NoGradGuard no_grad;
+  size_t offset = 0;
+  for (const auto& parameter : module.parameters()) {
+    const torch::Tensor values = parameter.detach().contiguous();
+    const auto count = static_cast<size_t>(values.numel());
+    std::copy_n(values.data_ptr<float>(), count, out.data() + offset);
+    offset += count;
+  }
+}
+
+void CopyIn(torch::nn::Module& module, std::span<const float> in) {
+  torch::NoGradGuard no_grad;
+  size_t offset = 0;
+  for (auto& parameter : module.parameters()) {
+    const auto count = static_cast<size_t>(parameter.numel());
+    // from_blob does not copy; copy_ does, so `in` is only read.
+    parameter.copy_(torch::from_blob(const_cast<float*>(in.data() + offset), parameter.sizes(), torch::kFloat));
+    offset += count;
+  }
+}
+
+class FlatNeuralModelImpl final : public FlatNeuralModel {
+ public:
+  FlatNeuralModelImpl(NeuralOptions options, const data::Catalog& catalog, std::vector<data::ItemId> item_of_row)
+      : layout_(options) {
+    layout_.BuildNetworks(catalog, std::move(item_of_row));
+    parameter_count_ = CountParameters(layout_.network());
+  }
+
+  const NeuralOptions& options() const override { return layout_.options_; }
+  size_t parameter_count() const override { return parameter_count_; }
+  size_t row_count() const override { return layout_.item_of_row_.size(); }
+
+  std::vector<float> InitialWeights(uint64_t seed) const override {
+    std::lock_guard<std::mutex> lock(InitMutex());
+    NeuralOptions options = layout_.options_;
+    options.seed = seed;
+    NeuralModel model(options);
+    model.BuildNetworks(*layout_.catalog_, layout_.item_of_row_);
+    std::vector<float> weights(parameter_count_);
+    CopyOut(model.network(), weights);
+    return weights;
+  }
+
+  core::Result<LocalTrainingResult> TrainLocal(std::span<float> weights, const data::Interactions& sequences,
+                                               const LocalTrainingOptions& options) const override;
+
+  core::Result<std::unique_ptr<Recommender>> MakeRecommender(std::span<const float> weights) const override {
+    if (weights.size() != parameter_count_) {
+      return core::InvalidArgumentError(
+          fmt::format("weight vector has {} values, the model has {}", weights.size(), parameter_count_));
+    }
+    try {
+      auto model = std::make_unique<NeuralModel>(layout_.options_);
+      {
+        std::lock_guard<std::mutex> lock(InitMutex());
+        model->BuildNetworks(*layout_.catalog_, layout_.item_of_row_);
+      }
+      CopyIn(model->network(), weights);
+      model->network().eval();
+      model->RefreshScoringCache();
+      model->fitted_ = true;
+      return std::unique_ptr<Recommender>(std::move(model));
+    } catch (const c10::Error& error) {
+      return core::InternalError(fmt::format("LibTorch failed building a model: {}", error.what_without_backtrace()));
+    }
+  }
+
+ private:
+  // The calling thread's replica of the network (same shapes) holding `weights`. Replicas are
+  // cached per thread and per model (building one draws every initial value, which cost more
+  // than a device's training); every call overwrites all weights, so nothing carries over.
+  NeuralModel& Replica(std::span<const float> weights) const {
+    struct Cached {
+      uint64_t owner = 0;
+      std::unique_ptr<NeuralModel> model;
+    };
+    thread_local Cached cached;
+    if (cached.owner != id_ || !cached.model) {
+      cached.model = std::make_unique<NeuralModel>(layout_.options_);
+      {
+        std::lock_guard<std::mutex> lock(InitMutex());
+        cached.model->BuildNetworks(*layout_.catalog_, layout_.item_of_row_);
+      }
+      cached.owner = id_;
+    }
+    CopyIn(cached.model->network(), weights);
+    return *cached.model;
+  }
+
+  // Sum of the cross-entropy over the next-item targets of `batch` (model rows) and the
+  // number of targets.
+  std::pair<torch::Tensor, int64_t> SessionLoss(SessionNetImpl& net, const data::Interactions& rows,
+                                                std::span<const uint32_t> batch) const;
+  std::pair<torch::Tensor, int64_t> AttentionLoss(NeuralModel& model, const data::Interactions& rows,
+                                                  std::span<const internal::Window> batch) const;
+
+  NeuralModel layout_;  // shapes and row maps only; its weights are never used
+  size_t parameter_count_ = 0;
+  uint64_t id_ = NextModelId();  // keys the per-thread replicas
+};
+
+std::pair<torch::Tensor, int64_t> FlatNeuralModelImpl::SessionLoss(SessionNetImpl& net,
+                                                                   const data::Interactions& rows,
+                                                                   std::span<const uint32_t> batch) const {
+  std::vector<torch::Tensor> states;
+  std::vector<int64_t> targets;
+  for (uint32_t sequence : batch) {
+    const auto items = rows.items(sequence);
+    const std::vector<int64_t> input_rows(items.begin(), items.end() - 1);
+    const torch::Tensor index = torch::tensor(input_rows, torch::kLong);
+    const torch::Tensor inputs = net.constrained_ ? net.item_weights.index_select(0, index)
+                                                  : net.input_table.index_select(0, index);
+    torch::Tensor hidden = torch::zeros({1, net.hidden_dim_});
+    for (size_t i = 0; i + 1 < items.size(); ++i) {
+      hidden = net.Step(inputs.narrow(0, static_cast<int64_t>(i), 1), hidden);
+      states.push_back(hidden);
+      targets.push_back(items[i + 1]);
+    }
+  }
+  const torch::Tensor state = torch::cat(states, 0);
+  const torch::Tensor logits = state.mm(net.item_weights.t()) + net.item_bias.unsqueeze(0);
+  const torch::Tensor loss = torch::nn::functional::cross_entropy(
+      logits, torch::tensor(targets, torch::kLong),
+      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+  return {loss, static_cast<int64_t>(targets.size())};
+}
+
+std::pair<torch::Tensor, int64_t> FlatNeuralModelImpl::AttentionLoss(NeuralModel& model,
+                                                                     const data::Interactions& rows,
+                                                                     std::span<const internal::Window> batch) const {
+  AttentionNetImpl& net = *model.attention_;
+  std::vector<int64_t> targets;
+  uint64_t events = 0;
+  const internal::WindowBatch input = internal::MakeWindowBatch(model, rows, batch, targets, events);
+  const auto size = static_cast<int64_t>(batch.size());
+  const torch::Tensor states = net.Forward(input).reshape({size * net.max_length, net.dim});
+  const torch::Tensor target = torch::tensor(targets, torch::kLong);
+  const torch::Tensor valid = (target >= 0).nonzero().squeeze(1);
+  const torch::Tensor item_weights = net.item_embedding->weight.narrow(0, 0, net.items_);
+  const torch::Tensor logits = states.index_select(0, valid).mm(item_weights.t()) + net.item_bias.unsqueeze(0);
+  const torch::Tensor loss = torch::nn::functional::cross_entropy(
+      logits, target.index_select(0, valid), torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+  return {loss, valid.size(0)};
+}
+
+core::Result<LocalTrainingResult> FlatNeuralModelImpl::TrainLocal(std::span<float> weights,
+                                                                  const data::Interactions& sequences,
+                                                                  const LocalTrainingOptions& options) const {
+  if (weights.size() != parameter_count_) {
+    return core::InvalidArgumentError(
+        fmt::format("weight vector has {} values, the model has {}", weights.size(), parameter_count_));
+  }
+  if (options.epochs == 0 || options.batch_size == 0 || !(options.learning_rate > 0.0) ||
+      !(options.prox_mu >= 0.0) || !(options.clip_norm >= 0.0)) {
+    return core::InvalidArgumentError(fmt::format(
+        "local training needs epochs >= 1, batch_size >= 1, learning_rate > 0, prox_mu >= 0, clip_norm >= 0 "
+        "(got {}, {}, {}, {}, {})",
+        options.epochs, options.batch_size, options.learning_rate, options.prox_mu, options.clip_norm));
+  }
+  const bool adagrad = options.optimizer == "adagrad";
+  if (!adagrad && options.optimizer != "sgd") {
+    return core::InvalidArgumentError(fmt::format("unknown local optimizer '{}' (sgd or adagrad)", options.optimizer));
+  }
+  try {
+    at::set_num_threads(1);
+    NeuralModel* model = &Replica(weights);
+    model->network().eval();  // no dropout: a local run is a pure function of its inputs
+    const data::Interactions rows = model->ToRows(sequences);
+    const bool session = static_cast<bool>(model->session_);
+    std::vector<uint32_t> usable;
+    for (uint32_t s = 0; s < rows.size(); ++s) {
+      if (rows.items(s).size() >= 2) usable.push_back(s);
+    }
+    if (usable.empty()) return core::InvalidArgumentError("no local sequence has two events the model knows");
+    std::vector<internal::Window> windows;
+    if (!session) windows = internal::MakeWindows(rows, layout_.options_.max_length);
+    const size_t units = session ? usable.size() : windows.size();
+
+    std::vector<torch::Tensor> parameters = model->network().parameters();
+    std::vector<torch::Tensor> start, accumulators;
+    if (options.prox_mu > 0.0) {
+      for (const auto& parameter : parameters) start.push_back(parameter.detach().clone());
+    }
+    if (adagrad) {
+      for (const auto& parameter : parameters) accumulators.push_back(torch::zeros_like(parameter));
+    }
+    core::Rng rng(options.seed);
+    LocalTrainingResult result;
+    for (uint32_t epoch = 0; epoch < options.epochs; ++epoch) {
+      std::vector<uint32_t> order(units);
+      std::iota(order.begin(), order.end(), 0u);
+      rng.Shuffle(order);
+      double loss_sum = 0.0;
+      int64_t targets = 0;
+      for (size_t begin = 0; begin < units; begin += options.batch_size) {
+        const size_t count = std::min<size_t>(options.batch_size, units - begin);
+        torch::Tensor loss;
+        int64_t batch_targets = 0;
+        if (session) {
+          std::vector<uint32_t> batch;
+          for (size_t i = begin; i < begin + count; ++i) batch.push_back(usable[order[i]]);
+          std::tie(loss, batch_targets) = SessionLoss(*model->session_, rows, batch);
+        } else {
+          std::vector<internal::Window> batch;
+          for (size_t i = begin; i < begin + count; ++i) batch.push_back(windows[order[i]]);
+          std::tie(loss, batch_targets) = AttentionLoss(*model, rows, batch);
+        }
+        for (auto& parameter : parameters) parameter.mutable_grad() = torch::Tensor();
+        (loss / static_cast<double>(batch_targets)).backward();
+        loss_sum += loss.item<double>();
+        targets += batch_targets;
+        torch::NoGradGuard no_grad;
+        if (options.clip_norm > 0.0) torch::nn::utils::clip_grad_norm_(parameters, options.clip_norm);
+        for (size_t p = 0; p < parameters.size(); ++p) {
+          torch::Tensor grad = parameters[p].grad();
+          if (!grad.defined()) continue;
+          if (options.prox_mu > 0.0) grad = grad + options.prox_mu * (parameters[p] - start[p]);
+          if (adagrad) {
+            accumulators[p].add_(grad * grad);
+            parameters[p].sub_(grad / (accumulators[p] + 1e-6).sqrt() * options.learning_rate);
+          } else {
+            parameters[p].sub_(grad * options.learning_rate);
+          }
+        }
+        if (!session) model->attention_->item_embedding->weight[model->attention_->items_].zero_();
+        ++result.steps;
+      }
+      result.events = static_cast<uint64_t>(targets);
+      result.loss = targets > 0 ? loss_sum / static_cast<double>(targets) : 0.0;
+      if (!std::isfinite(result.loss)) {
+        return core::FailedPreconditionError(
+            fmt::format("local training diverged in epoch {} (loss is not finite); lower the learning rate", epoch + 1));
+      }
+    }
+    CopyOut(model->network(), weights);
+    return result;
+  } catch (const c10::Error& error) {
+    return core::InternalError(fmt::format("LibTorch failed in local training: {}", error.what_without_backtrace()));
+  }
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<FlatNeuralModel>> FlatNeuralModel::Create(const NeuralOptions& options,
+                                                                       const data::Catalog& catalog,
+                                                                       const data::Interactions& train) {
+  MELODAI_RETURN_IF_ERROR(options.Validate());
+  if (train.ItemBound() > catalog.size()) return core::InvalidArgumentError("training items outside the catalogue");
+  std::vector<uint8_t> seen(catalog.size(), 0);
+  bool has_pair = false;
+  for (size_t s = 0; s < train.size(); ++s) {
+    const auto items = train.items(s);
+    has_pair = has_pair || items.size() >= 2;
+    for (data::ItemId item : items) seen[item] = 1;
+  }
+  if (!has_pair) return core::InvalidArgumentError("no training sequence has two events");
+  std::vector<data::ItemId> item_of_row;
+  for (data::ItemId item = 0; item < catalog.size(); ++item) {
+    if (seen[item]) item_of_row.push_back(item);
+  }
+  try {
+    return std::unique_ptr<FlatNeuralModel>(
+        std::make_unique<FlatNeuralModelImpl>(options, catalog, std::move(item_of_row)));
+  } catch (const c10::Error& error) {
+    return core::InternalError(fmt::format("LibTorch failed building a model: {}", error.what_without_backtrace()));
+  }
+}
+
+}  // namespace melodai::rec
