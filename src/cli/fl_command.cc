@@ -47,6 +47,8 @@ struct FlSimOptions {
   double server_beta1 = 0.9;
   double server_beta2 = 0.99;
   double server_tau = 1e-3;
+  double server_lr_decay = 1.0;
+  bool keep_best = false;
   bool uniform = false;
   double clip = 0.0;
   bool secagg = false;
@@ -90,6 +92,8 @@ core::Result<fl::SimulationConfig> BuildSimulationConfig(const FlSimOptions& o, 
   config.server_optimizer.beta1 = o.server_beta1;
   config.server_optimizer.beta2 = o.server_beta2;
   config.server_optimizer.tau = o.server_tau;
+  config.server_optimizer.lr_decay = o.server_lr_decay;
+  config.keep_best = o.keep_best;
   config.weighting = o.uniform ? fl::Weighting::kUniform : fl::Weighting::kExamples;
   config.clip_norm = o.clip;
   if (o.dp_epsilon > 0.0 || o.noise_multiplier > 0.0) {
@@ -170,8 +174,9 @@ int RunFlSim(const FlSimOptions& o) {
   if (!trainer.ok()) return ReportError(trainer.status());
   core::Status valid = fl::ValidateSimulationConfig(*sim, **trainer);
   if (!valid.ok()) return ReportError(valid);
-  MELODAI_LOG_INFO("fl sim: {}; {} test queries per evaluation, {} in the final one", (*trainer)->Describe(),
-                   std::min(o.eval_queries == 0 ? split.test.queries.size() : o.eval_queries, split.test.queries.size()),
+  MELODAI_LOG_INFO("fl sim: {}; {} validation queries per evaluation, {} test queries in the final one",
+                   (*trainer)->Describe(),
+                   std::min(o.eval_queries == 0 ? split.valid.queries.size() : o.eval_queries, split.valid.queries.size()),
                    split.test.queries.size());
   MELODAI_LOG_INFO("fl sim: {} clients per round (fraction {}), {} rounds, {} local epochs, aggregator {}, server {}",
                    fl::ExpectedClientsPerRound(*sim, (*trainer)->client_count()), o.fraction, o.rounds, o.local_epochs,
@@ -195,6 +200,7 @@ int RunFlSim(const FlSimOptions& o) {
     std::printf("privacy: noise multiplier %.4f, epsilon %.3f at delta %g\n", result->noise_multiplier,
                 result->final_epsilon, o.dp_delta);
   }
+  if (result->best_round > 0) std::printf("kept the model of round %u (best validation NDCG@10)\n", result->best_round);
   if (o.final_full_eval) {
     auto final_metrics = (*trainer)->EvaluateAll(result->final_weights);
     if (!final_metrics.ok()) return ReportError(final_metrics.status());
@@ -208,6 +214,7 @@ int RunFlSim(const FlSimOptions& o) {
                               {"final_map@10", final_metrics->map_at_10},
                               {"final_recall@20", final_metrics->recall_at_20},
                               {"final_mrr", final_metrics->mrr},
+                              {"best_round", result->best_round},
                               {"noise_multiplier", result->noise_multiplier},
                               {"final_epsilon", result->final_epsilon},
                               {"neural", nlohmann::json::parse(neural->ToJson())}};
@@ -274,6 +281,8 @@ void RegisterFlCommand(CLI::App& app, int& exit_code) {
   sim->add_option("--server-beta1", options->server_beta1, "Server momentum");
   sim->add_option("--server-beta2", options->server_beta2, "Server second-moment decay");
   sim->add_option("--server-tau", options->server_tau, "Server adaptivity");
+  sim->add_option("--server-lr-decay", options->server_lr_decay, "Server learning rate multiplied by this every round");
+  sim->add_flag("--keep-best", options->keep_best, "Keep the round with the best validation NDCG@10 as the final model");
   sim->add_flag("--uniform", options->uniform, "Weigh clients equally instead of by examples");
   sim->add_option("--clip", options->clip, "L2 clipping of every update (required with --secagg)");
   sim->add_flag("--secagg", options->secagg, "Secure aggregation (the server sees only the sum)");
@@ -291,7 +300,7 @@ void RegisterFlCommand(CLI::App& app, int& exit_code) {
   sim->add_option("--deadline-ms", options->deadline_ms, "Round deadline on the simulated clock (0 = none)");
   sim->add_option("--dropout", options->dropout_probability, "Chance that a sampled client never answers");
   sim->add_option("--eval-every", options->eval_every, "Evaluate every k rounds (and after the last)");
-  sim->add_option("--eval-queries", options->eval_queries, "Test queries per evaluation (0 = all)");
+  sim->add_option("--eval-queries", options->eval_queries, "Validation queries per evaluation (0 = all)");
   sim->add_option("--personalize", options->personalize, "Devices that fine-tune the final model (report the gain)");
   sim->add_option("--personalize-epochs", options->personalize_epochs, "Fine-tuning epochs");
   sim->add_option("--parallel-clients", options->parallel_clients, "Update buffers alive at once (memory bound)");

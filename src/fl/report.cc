@@ -78,12 +78,12 @@ std::string ConfigJson(const SimulationConfig& c) {
       "{{\"rounds\":{},\"client_fraction\":{},\"sampling\":\"{}\",\"local_epochs\":{},"
       "\"local_learning_rate\":{},\"batch_size\":{},\"prox_mu\":{},\"aggregator\":\"{}\","
       "\"trim_fraction\":{},\"krum_byzantine\":{},\"krum_selected\":{},\"server_optimizer\":\"{}\","
-      "\"server_learning_rate\":{},\"beta1\":{},\"beta2\":{},\"tau\":{},\"weighting\":\"{}\","
+      "\"server_learning_rate\":{},\"beta1\":{},\"beta2\":{},\"tau\":{},\"lr_decay\":{},\"weighting\":\"{}\","
       "\"clip_norm\":{},\"dp\":{},\"dp_clip_norm\":{},\"dp_target_epsilon\":{},\"dp_delta\":{},"
       "\"secagg\":{},\"secagg_modulus_bits\":{},\"secagg_full_graph\":{},\"quantize_bits\":{},"
       "\"top_k_fraction\":{},\"error_feedback\":{},\"attackers_per_round\":{},\"attack\":\"{}\","
       "\"attack_scale\":{},\"deadline_ms\":{},\"dropout_probability\":{},\"threads\":{},"
-      "\"parallel_clients\":{},\"seed\":{}}}",
+      "\"parallel_clients\":{},\"seed\":{},\"keep_best\":{}}}",
       c.rounds, Number(c.client_fraction),
       c.sampling == SamplingMode::kPoisson ? "poisson" : "fixed_size", c.local.epochs,
       Number(c.local.learning_rate), c.local.batch_size, Number(c.local.prox_mu),
@@ -91,14 +91,14 @@ std::string ConfigJson(const SimulationConfig& c) {
       c.aggregator.krum_byzantine, c.aggregator.krum_selected,
       ServerOptimizerKindName(c.server_optimizer.kind), Number(c.server_optimizer.learning_rate),
       Number(c.server_optimizer.beta1), Number(c.server_optimizer.beta2),
-      Number(c.server_optimizer.tau), c.weighting == Weighting::kUniform ? "uniform" : "examples",
+      Number(c.server_optimizer.tau), Number(c.server_optimizer.lr_decay), c.weighting == Weighting::kUniform ? "uniform" : "examples",
       Number(c.clip_norm), c.dp.enabled ? "true" : "false", Number(c.dp.clip_norm),
       Number(c.dp.target_epsilon), Number(c.dp.delta), c.secagg.enabled ? "true" : "false",
       c.secagg.modulus_bits, c.secagg.full_graph ? "true" : "false", c.compression.quantize_bits,
       Number(c.compression.top_k_fraction), c.compression.error_feedback ? "true" : "false",
       c.byzantine.attackers_per_round, AttackKindName(c.byzantine.attack), Number(c.byzantine.scale),
       Number(c.deadline_ms), Number(c.latency.dropout_probability), c.threads, c.parallel_clients,
-      c.seed);
+      c.seed, c.keep_best ? "true" : "false");
 }
 
 std::string HumanBytes(double bytes) {
@@ -134,11 +134,11 @@ std::string RoundsToCsv(std::span<const RoundRecord> rounds) {
 std::string SimulationToJson(const SimulationResult& result, const SimulationConfig& config) {
   const PersonalizationSummary& p = result.personalization;
   std::string out = fmt::format(
-      "{{\"config\":{},\"noise_multiplier\":{},\"final_epsilon\":{},\"personalization\":"
+      "{{\"config\":{},\"noise_multiplier\":{},\"final_epsilon\":{},\"best_round\":{},\"personalization\":"
       "{{\"clients\":{},\"mean_global_loss\":{},\"mean_personalized_loss\":{},"
       "\"mean_global_ndcg_at_10\":{},\"mean_personalized_ndcg_at_10\":{},\"mean_gain\":{}}},"
       "\"rounds\":[",
-      ConfigJson(config), Number(result.noise_multiplier), Number(result.final_epsilon), p.clients,
+      ConfigJson(config), Number(result.noise_multiplier), Number(result.final_epsilon), result.best_round, p.clients,
       Metric(p.mean_global_loss, p.clients > 0, true),
       Metric(p.mean_personalized_loss, p.clients > 0, true),
       Metric(p.mean_global_ndcg_at_10, p.clients > 0, true),

@@ -40,6 +40,10 @@ core::Status ValidateServerOptimizerConfig(const ServerOptimizerConfig& config) 
     return core::InvalidArgumentError(
         fmt::format("server betas ({}, {}) must lie in [0, 1)", config.beta1, config.beta2));
   }
+  if (!(config.lr_decay > 0.0 && config.lr_decay <= 1.0)) {
+    return core::InvalidArgumentError(
+        fmt::format("server lr_decay {} must lie in (0, 1]", config.lr_decay));
+  }
   if (!(config.tau > 0.0) || !std::isfinite(config.tau)) {
     return core::InvalidArgumentError(fmt::format("server tau {} is not positive", config.tau));
   }
@@ -56,7 +60,7 @@ ServerOptimizer::ServerOptimizer(const ServerOptimizerConfig& config) : config_(
 void ServerOptimizer::Apply(std::span<const float> delta, std::span<float> weights) {
   MELODAI_CHECK_EQ(delta.size(), weights.size());
   const size_t d = delta.size();
-  const double lr = config_.learning_rate;
+  const double lr = config_.learning_rate * std::pow(config_.lr_decay, static_cast<double>(steps_));
   const double b1 = config_.beta1;
   const double b2 = config_.beta2;
   if (config_.kind != ServerOptimizerKind::kFedAvg && momentum_.empty()) {

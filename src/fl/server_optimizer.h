@@ -31,9 +31,11 @@ struct ServerOptimizerConfig {
   double beta1 = 0.9;          // Momentum (FedAvgM, FedAdam, FedYogi).
   double beta2 = 0.99;         // Second-moment decay (FedAdam, FedYogi).
   double tau = 1e-3;           // Adaptivity: added to sqrt(v); v starts at tau^2.
+  double lr_decay = 1.0;       // Step t (from 0) uses learning_rate * lr_decay^t; (0, 1].
 };
 
-// kInvalidArgument for a non-positive learning rate or tau, or betas outside [0, 1).
+// kInvalidArgument for a non-positive learning rate or tau, betas outside [0, 1), or lr_decay
+// outside (0, 1].
 core::Status ValidateServerOptimizerConfig(const ServerOptimizerConfig& config);
 
 // Holds the optimizer state (m, v) across rounds.

@@ -99,5 +99,22 @@ TEST(ServerOptimizerTest, ConfigIsValidatedAndNamesParse) {
   EXPECT_FALSE(ParseServerOptimizerKind("adam").ok());
 }
 
+TEST(ServerOptimizerTest, LearningRateDecaysPerStep) {
+  ServerOptimizerConfig config;
+  config.learning_rate = 1.0;
+  config.lr_decay = 0.5;
+  ServerOptimizer optimizer(config);
+  std::vector<float> weights = {0.0f, 0.0f};
+  optimizer.Apply(kDelta, weights);  // lr 1: w = [0.5, -1].
+  optimizer.Apply(kDelta, weights);  // lr 0.5: w += [0.25, -0.5].
+  optimizer.Apply(kDelta, weights);  // lr 0.25: w += [0.125, -0.25].
+  EXPECT_FLOAT_EQ(weights[0], 0.875f);
+  EXPECT_FLOAT_EQ(weights[1], -1.75f);
+  config.lr_decay = 0.0;
+  EXPECT_EQ(ValidateServerOptimizerConfig(config).code(), core::StatusCode::kInvalidArgument);
+  config.lr_decay = 1.5;
+  EXPECT_EQ(ValidateServerOptimizerConfig(config).code(), core::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace melodai::fl

@@ -73,6 +73,10 @@ struct SimulationConfig {
   uint32_t max_updates = 0;           // Close the round after this many arrivals (0: no cap).
 
   uint32_t eval_every = 1;            // Central evaluation every k rounds and after the last.
+  // Return the weights of the best evaluated round (highest NDCG@10, or lowest loss when the
+  // trainer reports no NDCG) instead of the last; the trainer's Evaluate should then use
+  // validation data, not the test set.
+  bool keep_best = false;
   uint32_t personalize_clients = 0;   // Clients sampled for the personalization report.
   LocalTrainConfig personalize;       // Fine-tuning settings (seed replaced per client).
 
@@ -133,7 +137,8 @@ struct PersonalizationSummary {
 
 struct SimulationResult {
   std::vector<RoundRecord> rounds;
-  std::vector<float> final_weights;
+  std::vector<float> final_weights;   // The last round's, or the best round's (keep_best).
+  uint32_t best_round = 0;            // With keep_best: the round final_weights come from.
   double noise_multiplier = 0.0;      // The z used (found from the target epsilon if asked).
   double final_epsilon = 0.0;
   PersonalizationSummary personalization;

@@ -432,5 +432,33 @@ TEST(SimulatorTest, ManyClientsAreSampledWithoutMaterializingThem) {
   EXPECT_DOUBLE_EQ(ExpectedClientsPerRound(config, 15000), 150.0);
 }
 
+TEST(SimulatorTest, KeepBestReturnsTheWeightsOfTheBestEvaluatedRound) {
+  // Goal: with keep_best the result is the best evaluated model, not the last. Method: a server
+  // learning rate of 100 overshoots the optimum more every round, so the test error grows after
+  // the first rounds; the returned weights must score the minimum error seen.
+  LinearRegressionTrainer trainer(SmallWorld());
+  SimulationConfig config = BaseConfig();
+  config.rounds = 12;
+  config.client_fraction = 1.0;
+  config.eval_every = 1;
+  config.server_optimizer.learning_rate = 100.0;
+  config.local.batch_size = 80;
+  config.keep_best = true;
+  const SimulationResult result = MustRun(trainer, config);
+  ASSERT_EQ(result.rounds.size(), 12u);
+  double best = result.rounds[0].eval.loss;
+  uint32_t best_round = 1;
+  for (const RoundRecord& record : result.rounds) {
+    if (record.eval.loss < best) {
+      best = record.eval.loss;
+      best_round = record.round;
+    }
+  }
+  EXPECT_EQ(result.best_round, best_round);
+  EXPECT_LT(best_round, 12u);
+  EXPECT_GT(result.rounds.back().eval.loss, best);
+  EXPECT_DOUBLE_EQ(trainer.TestMse(result.final_weights), best);
+}
+
 }  // namespace
 }  // namespace melodai::fl

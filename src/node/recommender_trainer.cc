@@ -41,8 +41,10 @@ core::Result<std::unique_ptr<RecommenderTrainer>> RecommenderTrainer::Create(con
                                                                              const RecommenderTrainerOptions& options,
                                                                              core::ThreadPool& pool) {
   if (split.train.empty()) return core::InvalidArgumentError("the training split has no sequences (no clients)");
-  if (split.test.kind != data::QueryKind::kNextItem || split.test.queries.empty()) {
-    return core::InvalidArgumentError("federated evaluation needs next-item test queries (protocol next-item)");
+  if (split.test.kind != data::QueryKind::kNextItem || split.test.queries.empty() ||
+      split.valid.kind != data::QueryKind::kNextItem || split.valid.queries.empty()) {
+    return core::InvalidArgumentError(
+        "federated evaluation needs next-item validation and test queries (protocol next-item, valid_fraction > 0)");
   }
   if (!(options.personalization_holdout > 0.0 && options.personalization_holdout < 1.0)) {
     return core::InvalidArgumentError(
@@ -50,14 +52,14 @@ core::Result<std::unique_ptr<RecommenderTrainer>> RecommenderTrainer::Create(con
   }
   std::unique_ptr<RecommenderTrainer> trainer(new RecommenderTrainer(catalog, split, options, pool));
   MELODAI_ASSIGN_OR_RETURN(trainer->model_, rec::FlatNeuralModel::Create(options.neural, catalog, split.train));
-  // Evenly spread subset of the test queries (queries of one sequence are consecutive, so the
-  // first N would come from a few playlists only).
-  const data::QuerySet& test = split.test;
-  trainer->eval_queries_.kind = test.kind;
-  trainer->eval_queries_.sequences = test.sequences;
-  const size_t total = test.queries.size();
+  // Evenly spread subset of the validation queries (queries of one sequence are consecutive, so
+  // the first N would come from a few playlists only).
+  const data::QuerySet& valid = split.valid;
+  trainer->eval_queries_.kind = valid.kind;
+  trainer->eval_queries_.sequences = valid.sequences;
+  const size_t total = valid.queries.size();
   const size_t wanted = options.eval_queries == 0 ? total : std::min(options.eval_queries, total);
-  for (size_t i = 0; i < wanted; ++i) trainer->eval_queries_.queries.push_back(test.queries[i * total / wanted]);
+  for (size_t i = 0; i < wanted; ++i) trainer->eval_queries_.queries.push_back(valid.queries[i * total / wanted]);
   return trainer;
 }
 
@@ -116,7 +118,8 @@ core::Result<fl::EvalMetrics> RecommenderTrainer::EvaluateOn(std::span<const flo
 }
 
 core::Result<fl::EvalMetrics> RecommenderTrainer::Evaluate(std::span<const float> weights) const {
-  // Next-item protocol: history not excluded (a track may come back), as in the central runs.
+  // Validation, next-item protocol: history not excluded (a track may come back), as in the
+  // central runs.
   return EvaluateOn(weights, eval_queries_, /*exclude_history=*/false);
 }
 

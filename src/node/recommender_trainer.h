@@ -1,8 +1,9 @@
 // MelodAI — licensed under the Apache License 2.0.
 // The bridge from the federated runtime to the recommenders: fl::LocalTrainer implemented on a
 // rec::FlatNeuralModel over a dataset split. One client per training sequence (a playlist or a
-// Last.fm user); the server's quality is next-item accuracy on the test sequences; devices that
-// personalise are the test sequences themselves (history = local data, continuation = the
+// Last.fm user); the server watches next-item accuracy on the validation sequences during
+// training (model selection) and reports the test sequences at the end (EvaluateAll); devices
+// that personalise are the test sequences themselves (history = local data, continuation = the
 // events they hold out).
 #pragma once
 
@@ -25,7 +26,7 @@ struct RecommenderTrainerOptions {
   rec::NeuralOptions neural;
   std::string local_optimizer = "sgd";  // "sgd" or "adagrad"
   double local_clip_norm = 0.0;
-  // Next-item test queries per Evaluate (spread evenly over the test set; 0 = all).
+  // Next-item validation queries per Evaluate (spread evenly over the validation set; 0 = all).
   size_t eval_queries = 3000;
   // Share of a personalising device's sequence held out: the last max(1, round(f * n)) events.
   double personalization_holdout = 0.1;
@@ -34,8 +35,8 @@ struct RecommenderTrainerOptions {
 // Borrowed: `catalog` and `split` outlive the trainer; `pool` runs evaluations.
 class RecommenderTrainer final : public fl::LocalTrainer {
  public:
-  // kInvalidArgument for invalid options, an empty training split or a test split that is not
-  // next-item queries.
+  // kInvalidArgument for invalid options, an empty training split, or validation or test splits
+  // that are not (non-empty) next-item queries.
   static core::Result<std::unique_ptr<RecommenderTrainer>> Create(const data::Catalog& catalog,
                                                                   const data::ProtocolSplit& split,
                                                                   const RecommenderTrainerOptions& options,
@@ -57,7 +58,7 @@ class RecommenderTrainer final : public fl::LocalTrainer {
                                                       const fl::LocalTrainConfig& config) const override;
 
   const rec::FlatNeuralModel& model() const { return *model_; }
-  // Next-item evaluation of `weights` on every test query (slow: for final figures).
+  // Next-item evaluation of `weights` on every test query (for the final figures).
   core::Result<fl::EvalMetrics> EvaluateAll(std::span<const float> weights) const;
 
  private:
@@ -73,7 +74,7 @@ class RecommenderTrainer final : public fl::LocalTrainer {
   RecommenderTrainerOptions options_;
   core::ThreadPool& pool_;
   std::unique_ptr<rec::FlatNeuralModel> model_;
-  data::QuerySet eval_queries_;  // the evenly spread subset of split_.test
+  data::QuerySet eval_queries_;  // the evenly spread subset of split_.valid
 };
 
 }  // namespace melodai::node

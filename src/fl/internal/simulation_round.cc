@@ -335,6 +335,8 @@ core::Result<SimulationResult> Simulation::Run(const RoundCallback& on_round) {
   }
   SimulationResult result;
   result.noise_multiplier = noise_multiplier_;
+  double best_score = 0.0;
+  std::vector<float> best_weights;
   for (uint32_t round = 1; round <= config_.rounds; ++round) {
     core::Stopwatch round_watch(clock_);
     RoundRecord record;
@@ -345,12 +347,22 @@ core::Result<SimulationResult> Simulation::Run(const RoundCallback& on_round) {
       MELODAI_ASSIGN_OR_RETURN(record.eval, trainer_.Evaluate(weights_));
       record.evaluated = true;
       record.eval_seconds = watch.ElapsedSeconds();
+      if (config_.keep_best) {
+        const bool by_ndcg = record.eval.ndcg_at_10 >= 0.0;
+        const double score = by_ndcg ? record.eval.ndcg_at_10 : -record.eval.loss;
+        if (result.best_round == 0 || score > best_score) {
+          best_score = score;
+          result.best_round = round;
+          best_weights = weights_;
+        }
+      }
     }
     record.wall_seconds = round_watch.ElapsedSeconds();
     result.final_epsilon = record.epsilon;
     if (on_round) on_round(record);
     result.rounds.push_back(std::move(record));
   }
+  if (result.best_round > 0) weights_ = std::move(best_weights);  // personalise the chosen model
   MELODAI_ASSIGN_OR_RETURN(result.personalization, Personalize());
   result.final_weights = weights_;
   return result;
