@@ -157,6 +157,10 @@ core::Result<Genesis> ParseGenesis(std::string_view json_text, std::string_view 
   }
   MELODAI_RETURN_IF_ERROR(ParseAccounts(root, source, genesis));
   MELODAI_RETURN_IF_ERROR(ParseConsensus(root, source, genesis.consensus));
+  if (root.contains("app")) {
+    if (!root["app"].is_object()) return Missing(source, "app", "an object");
+    genesis.app_section = root["app"].dump();
+  }
   return genesis;
 }
 
@@ -184,6 +188,7 @@ std::string GenesisToJson(const Genesis& genesis) {
                        {"max_block_transactions", genesis.consensus.max_block_transactions},
                        {"view_change_timeout_ms", genesis.consensus.view_change_timeout_ms},
                        {"tick_ms", genesis.consensus.tick_ms}};
+  if (!genesis.app_section.empty()) root["app"] = json::parse(genesis.app_section);
   return root.dump(2) + "\n";
 }
 
@@ -205,6 +210,10 @@ crypto::Digest32 GenesisHash(const Genesis& genesis) {
   writer.PutU32(genesis.consensus.max_block_transactions);
   writer.PutU32(genesis.consensus.view_change_timeout_ms);
   writer.PutU32(genesis.consensus.tick_ms);
+  if (!genesis.app_section.empty()) {  // appended: hashes of genesis files without one are unchanged
+    writer.PutString("app");
+    writer.PutString(genesis.app_section);
+  }
   const std::string& bytes = writer.buffer();
   return crypto::Blake2b256(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
 }

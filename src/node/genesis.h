@@ -49,6 +49,10 @@ struct Genesis {
   std::vector<GenesisValidator> validators;
   std::vector<GenesisAccount> accounts;
   ConsensusParameters consensus;
+  // The "app" object (the MelodAI application's genesis, docs/APP.md) in canonical JSON (keys
+  // sorted, no spaces), or empty when the file has none. Kept whole so that GenesisHash binds
+  // it: validators that disagree on it are different networks.
+  std::string app_section;
 
   // Number of validators whose failure is tolerated: (n - 1) / 3.
   size_t max_faulty() const { return validators.empty() ? 0 : (validators.size() - 1) / 3; }
@@ -62,7 +66,7 @@ core::Result<Genesis> ReadGenesisFile(const std::filesystem::path& path);
 std::string GenesisToJson(const Genesis& genesis);
 
 // BLAKE2b-256 of the canonical encoding (chain id, timestamp, validator keys, accounts,
-// parameters; not the network addresses).
+// parameters, and the app section when there is one; not the network addresses).
 crypto::Digest32 GenesisHash(const Genesis& genesis);
 
 }  // namespace melodai::node

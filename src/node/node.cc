@@ -4,7 +4,6 @@
 #include "node/node.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -51,15 +50,15 @@ struct ReplicaParts {
 // the genesis accounts (local test networks and benchmarks).
 core::Result<std::unique_ptr<ledger::Application>> MakeApplication(const std::filesystem::path& genesis_file,
                                                                    const Genesis& genesis) {
-  MELODAI_ASSIGN_OR_RETURN(const std::string text, core::ReadFile(genesis_file));
-  const nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
-  if (json.is_object() && json.contains("app")) {
+  if (!genesis.app_section.empty()) {
     if (!genesis.accounts.empty()) {
       return core::InvalidArgumentError(fmt::format(
           "{}: \"accounts\" and \"app\" both give balances; with the MelodAI application every token "
           "comes from app.allocations",
           genesis_file.string()));
     }
+    // The app genesis also reads the file's top-level timestamp and validators.
+    MELODAI_ASSIGN_OR_RETURN(const std::string text, core::ReadFile(genesis_file));
     MELODAI_ASSIGN_OR_RETURN(app::AppGenesis app_genesis, app::ParseAppGenesis(text, genesis_file.string()));
     MELODAI_ASSIGN_OR_RETURN(std::unique_ptr<app::MelodaiApp> melodai, app::MelodaiApp::Create(std::move(app_genesis)));
     MELODAI_LOG_INFO("application: MelodAI (genesis {})", genesis_file.string());

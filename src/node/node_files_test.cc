@@ -3,6 +3,7 @@
 // (round trip, hash stability and sensitivity, validation errors that name the field) and
 // the TOML configuration (paths, defaults, syntax errors with line numbers).
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -88,6 +89,26 @@ TEST(GenesisTest, RoundTripsAndHashIgnoresOnlyAddresses) {
   Genesis other_chain = genesis;
   other_chain.chain_id = "other";
   EXPECT_NE(GenesisHash(other_chain), GenesisHash(genesis));
+}
+
+TEST(GenesisTest, TheAppSectionIsPartOfTheNetworkIdentity) {
+  const Genesis plain = SampleGenesis();
+  const crypto::Digest32 plain_hash = GenesisHash(plain);
+  nlohmann::json json = nlohmann::json::parse(GenesisToJson(plain));
+  json["app"] = {{"payout_period_days", 30}, {"committee_seats", 7}};
+  auto with_app = ParseGenesis(json.dump(), "genesis.json");
+  ASSERT_TRUE(with_app.ok()) << with_app.status().ToString();
+  EXPECT_NE(GenesisHash(*with_app), plain_hash);
+  // Key order and spacing do not matter; the content does.
+  auto reordered = ParseGenesis(GenesisToJson(*with_app), "genesis.json");
+  ASSERT_TRUE(reordered.ok());
+  EXPECT_EQ(GenesisHash(*reordered), GenesisHash(*with_app));
+  json["app"]["committee_seats"] = 9;
+  auto other_app = ParseGenesis(json.dump(), "genesis.json");
+  ASSERT_TRUE(other_app.ok());
+  EXPECT_NE(GenesisHash(*other_app), GenesisHash(*with_app));
+  json["app"] = 3;
+  EXPECT_EQ(ParseGenesis(json.dump(), "genesis.json").status().code(), core::StatusCode::kDataLoss);
 }
 
 TEST(GenesisTest, InvalidContentNamesTheField) {
