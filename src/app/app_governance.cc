@@ -90,10 +90,7 @@ ledger::TransactionCode MelodaiApp::CheckProposalBody(const ProposePayload& body
 ledger::TransactionCode MelodaiApp::ApplyPropose(const ledger::Transaction& tx,
                                                  std::string& reason) {
   auto payload = DecodePropose(tx.payload);
-  if (!payload.ok()) {
-    reason = payload.status().message();
-    return kAppMalformedPayload;
-  }
+  if (!Decoded(payload, reason)) return kAppMalformedPayload;
   if (state_.live_proposal.contains(tx.sender)) {
     reason = fmt::format("proposal {} of this proposer is still live",
                          state_.live_proposal.at(tx.sender));
@@ -140,10 +137,7 @@ uint64_t MelodaiApp::VotingPower(uint64_t id, const PublicKey& voter) const {
 
 ledger::TransactionCode MelodaiApp::ApplyVote(const ledger::Transaction& tx, std::string& reason) {
   auto payload = DecodeVote(tx.payload);
-  if (!payload.ok()) {
-    reason = payload.status().message();
-    return kAppMalformedPayload;
-  }
+  if (!Decoded(payload, reason)) return kAppMalformedPayload;
   auto it = state_.proposals.find(payload->proposal_id);
   if (it == state_.proposals.end()) return kAppUnknownProposal;
   Proposal& proposal = it->second;
@@ -215,10 +209,7 @@ ledger::TransactionCode MelodaiApp::ExecuteAction(const ProposePayload& body, st
 ledger::TransactionCode MelodaiApp::ApplyExecute(const ledger::Transaction& tx,
                                                  std::string& reason) {
   auto payload = DecodeProposalId(tx.payload);
-  if (!payload.ok()) {
-    reason = payload.status().message();
-    return kAppMalformedPayload;
-  }
+  if (!Decoded(payload, reason)) return kAppMalformedPayload;
   auto it = state_.proposals.find(payload->proposal_id);
   if (it == state_.proposals.end()) return kAppUnknownProposal;
   const Proposal& proposal = it->second;
@@ -239,10 +230,7 @@ ledger::TransactionCode MelodaiApp::ApplyExecute(const ledger::Transaction& tx,
 ledger::TransactionCode MelodaiApp::ApplyCancel(const ledger::Transaction& tx,
                                                 std::string& reason) {
   auto payload = DecodeProposalId(tx.payload);
-  if (!payload.ok()) {
-    reason = payload.status().message();
-    return kAppMalformedPayload;
-  }
+  if (!Decoded(payload, reason)) return kAppMalformedPayload;
   auto it = state_.proposals.find(payload->proposal_id);
   if (it == state_.proposals.end()) return kAppUnknownProposal;
   const Proposal& proposal = it->second;

@@ -40,10 +40,7 @@ bool SplitsValid(const std::vector<RoyaltySplit>& splits, std::string& reason) {
 ledger::TransactionCode MelodaiApp::ApplyRegisterTrack(const ledger::Transaction& tx,
                                                        std::string& reason) {
   auto payload = DecodeRegisterTrack(tx.payload);
-  if (!payload.ok()) {
-    reason = payload.status().message();
-    return kAppMalformedPayload;
-  }
+  if (!Decoded(payload, reason)) return kAppMalformedPayload;
   if (payload->title.empty() || payload->artist.empty()) {
     reason = "title and artist must not be empty";
     return kAppMalformedPayload;
@@ -76,10 +73,7 @@ ledger::TransactionCode MelodaiApp::ApplyRegisterTrack(const ledger::Transaction
 ledger::TransactionCode MelodaiApp::ApplySubscribe(const ledger::Transaction& tx,
                                                    std::string& reason) {
   auto payload = DecodeSubscribe(tx.payload);
-  if (!payload.ok()) {
-    reason = payload.status().message();
-    return kAppMalformedPayload;
-  }
+  if (!Decoded(payload, reason)) return kAppMalformedPayload;
   if (payload->periods == 0 || payload->periods > kMaxSubscribePeriods) {
     reason = fmt::format("periods {} outside [1, {}]", payload->periods, kMaxSubscribePeriods);
     return kAppBadAmount;
@@ -111,10 +105,7 @@ ledger::TransactionCode MelodaiApp::ApplySubscribe(const ledger::Transaction& tx
 ledger::TransactionCode MelodaiApp::ApplyReportPlays(const ledger::Transaction& tx,
                                                      std::string& reason) {
   auto payload = DecodeReportPlays(tx.payload);
-  if (!payload.ok()) {
-    reason = payload.status().message();
-    return kAppMalformedPayload;
-  }
+  if (!Decoded(payload, reason)) return kAppMalformedPayload;
   if (payload->period != state_.period) {
     reason = fmt::format("period {} but the current period is {}", payload->period, state_.period);
     return kAppWrongEpoch;
@@ -226,10 +217,7 @@ void MelodaiApp::PayTrack(uint64_t track_id, uint64_t amount) {
 ledger::TransactionCode MelodaiApp::ApplyMintEdition(const ledger::Transaction& tx,
                                                      std::string& reason) {
   auto payload = DecodeMintEdition(tx.payload);
-  if (!payload.ok()) {
-    reason = payload.status().message();
-    return kAppMalformedPayload;
-  }
+  if (!Decoded(payload, reason)) return kAppMalformedPayload;
   auto track = state_.tracks.find(payload->track_id);
   if (track == state_.tracks.end()) return kAppUnknownTrack;
   if (track->second.owner != tx.sender) return kAppNotAuthorized;
@@ -253,10 +241,7 @@ ledger::TransactionCode MelodaiApp::ApplyMintEdition(const ledger::Transaction& 
 ledger::TransactionCode MelodaiApp::ApplyTradeEdition(const ledger::Transaction& tx,
                                                       std::string& reason) {
   auto payload = DecodeTradeEdition(tx.payload);
-  if (!payload.ok()) {
-    reason = payload.status().message();
-    return kAppMalformedPayload;
-  }
+  if (!Decoded(payload, reason)) return kAppMalformedPayload;
   auto edition = state_.editions.find(payload->edition_id);
   if (edition == state_.editions.end()) return kAppUnknownEdition;
   Edition& e = edition->second;

@@ -342,10 +342,7 @@ bool MelodaiApp::CanReceive(const PublicKey& key) const {
 ledger::TransactionCode MelodaiApp::ApplyTransfer(const ledger::Transaction& tx,
                                                   std::string& reason) {
   auto payload = DecodeTransferPayload(tx.payload);
-  if (!payload.ok()) {
-    reason = payload.status().message();
-    return kAppMalformedPayload;
-  }
+  if (!Decoded(payload, reason)) return kAppMalformedPayload;
   if (payload->amount == 0 || payload->amount > genesis_.schedule.total_supply) {
     return kAppBadAmount;
   }
@@ -366,10 +363,7 @@ ledger::TransactionCode MelodaiApp::ApplyTransfer(const ledger::Transaction& tx,
 ledger::TransactionCode MelodaiApp::ApplyRegisterNode(const ledger::Transaction& tx,
                                                       std::string& reason) {
   auto payload = DecodeRegisterNode(tx.payload);
-  if (!payload.ok()) {
-    reason = payload.status().message();
-    return kAppMalformedPayload;
-  }
+  if (!Decoded(payload, reason)) return kAppMalformedPayload;
   if (state_.nodes.contains(tx.sender)) return kAppAlreadyRegistered;
   if (state_.nodes.size() >= kMaxNodes) return kAppLimitExceeded;
   state_.nodes[tx.sender] = NodeInfo{state_.now_ms, payload->endpoint, 0};
@@ -380,10 +374,7 @@ ledger::TransactionCode MelodaiApp::ApplyNodeContribution(const ledger::Transact
                                                           std::string& reason) {
   if (!IsValidator(tx.sender)) return kAppNotValidator;
   auto payload = DecodeNodeContribution(tx.payload);
-  if (!payload.ok()) {
-    reason = payload.status().message();
-    return kAppMalformedPayload;
-  }
+  if (!Decoded(payload, reason)) return kAppMalformedPayload;
   if (payload->epoch != state_.day) {
     reason = fmt::format("epoch {} but the current epoch is {}", payload->epoch, state_.day);
     return kAppWrongEpoch;
@@ -419,10 +410,7 @@ ledger::TransactionCode MelodaiApp::ApplyRoundCommitted(const ledger::Transactio
                                                         std::string& reason) {
   if (!IsValidator(tx.sender)) return kAppNotValidator;
   auto payload = DecodeRoundCommitted(tx.payload);
-  if (!payload.ok()) {
-    reason = payload.status().message();
-    return kAppMalformedPayload;
-  }
+  if (!Decoded(payload, reason)) return kAppMalformedPayload;
   if (payload->round != state_.last_round + 1) {
     reason =
         fmt::format("round {} but the next round is {}", payload->round, state_.last_round + 1);

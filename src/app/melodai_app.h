@@ -289,6 +289,14 @@ class MelodaiApp final : public ledger::Application {
   std::vector<std::string> StateRecords() const;
 
  private:
+  // True when `payload` decoded; otherwise false with the decoder's message as `reason` (the
+  // caller answers kAppMalformedPayload).
+  template <typename T>
+  static bool Decoded(const core::Result<T>& payload, std::string& reason) {
+    if (payload.ok()) return true;
+    reason = payload.status().message();
+    return false;
+  }
   explicit MelodaiApp(AppGenesis genesis);
   friend class MelodaiAppTestPeer;
 

@@ -14,7 +14,6 @@
 #include "app/melodai_app.h"
 #include "app/transfer_app.h"
 #include "core/clock.h"
-#include "core/file_util.h"
 #include "core/logging.h"
 #include "crypto/random_source.h"
 #include "ledger/chain/validator_set.h"
@@ -57,9 +56,10 @@ core::Result<std::unique_ptr<ledger::Application>> MakeApplication(const std::fi
           "comes from app.allocations",
           genesis_file.string()));
     }
-    // The app genesis also reads the file's top-level timestamp and validators.
-    MELODAI_ASSIGN_OR_RETURN(const std::string text, core::ReadFile(genesis_file));
-    MELODAI_ASSIGN_OR_RETURN(app::AppGenesis app_genesis, app::ParseAppGenesis(text, genesis_file.string()));
+    // The app genesis also reads the top-level timestamp and validators: parse it from the
+    // genesis already read (and hashed), not from a second read of the file.
+    MELODAI_ASSIGN_OR_RETURN(app::AppGenesis app_genesis,
+                             app::ParseAppGenesis(GenesisToJson(genesis), genesis_file.string()));
     MELODAI_ASSIGN_OR_RETURN(std::unique_ptr<app::MelodaiApp> melodai, app::MelodaiApp::Create(std::move(app_genesis)));
     MELODAI_LOG_INFO("application: MelodAI (genesis {})", genesis_file.string());
     return std::unique_ptr<ledger::Application>(std::move(melodai));

@@ -78,13 +78,9 @@ class FlatNeuralModelImpl final : public FlatNeuralModel {
   size_t row_count() const override { return layout_.item_of_row_.size(); }
 
   std::vector<float> InitialWeights(uint64_t seed) const override {
-    std::lock_guard<std::mutex> lock(InitMutex());
-    NeuralOptions options = layout_.options_;
-    options.seed = seed;
-    NeuralModel model(options);
-    model.BuildNetworks(*layout_.catalog_, layout_.item_of_row_);
+    std::unique_ptr<NeuralModel> model = NewModel(seed);
     std::vector<float> weights(parameter_count_);
-    CopyOut(model.network(), weights);
+    CopyOut(model->network(), weights);
     return weights;
   }
 
@@ -92,16 +88,9 @@ class FlatNeuralModelImpl final : public FlatNeuralModel {
                                                const LocalTrainingOptions& options) const override;
 
   core::Result<std::unique_ptr<Recommender>> MakeRecommender(std::span<const float> weights) const override {
-    if (weights.size() != parameter_count_) {
-      return core::InvalidArgumentError(
-          fmt::format("weight vector has {} values, the model has {}", weights.size(), parameter_count_));
-    }
+    MELODAI_RETURN_IF_ERROR(CheckSize(weights.size()));
     try {
-      auto model = std::make_unique<NeuralModel>(layout_.options_);
-      {
-        std::lock_guard<std::mutex> lock(InitMutex());
-        model->BuildNetworks(*layout_.catalog_, layout_.item_of_row_);
-      }
+      std::unique_ptr<NeuralModel> model = NewModel(layout_.options_.seed);
       CopyIn(model->network(), weights);
       model->network().eval();
       model->RefreshScoringCache();
@@ -123,15 +112,27 @@ class FlatNeuralModelImpl final : public FlatNeuralModel {
     };
     thread_local Cached cached;
     if (cached.owner != id_ || !cached.model) {
-      cached.model = std::make_unique<NeuralModel>(layout_.options_);
-      {
-        std::lock_guard<std::mutex> lock(InitMutex());
-        cached.model->BuildNetworks(*layout_.catalog_, layout_.item_of_row_);
-      }
+      cached.model = NewModel(layout_.options_.seed);
       cached.owner = id_;
     }
     CopyIn(cached.model->network(), weights);
     return *cached.model;
+  }
+
+  // A model of this layout with the networks initialised from `seed`.
+  std::unique_ptr<NeuralModel> NewModel(uint64_t seed) const {
+    NeuralOptions options = layout_.options_;
+    options.seed = seed;
+    auto model = std::make_unique<NeuralModel>(options);
+    std::lock_guard<std::mutex> lock(InitMutex());
+    model->BuildNetworks(*layout_.catalog_, layout_.item_of_row_);
+    return model;
+  }
+
+  core::Status CheckSize(size_t size) const {
+    if (size == parameter_count_) return core::Status::Ok();
+    return core::InvalidArgumentError(
+        fmt::format("weight vector has {} values, the model has {}", size, parameter_count_));
   }
 
   // Sum of the cross-entropy over the next-item targets of `batch` (model rows) and the
@@ -193,10 +194,7 @@ std::pair<torch::Tensor, int64_t> FlatNeuralModelImpl::AttentionLoss(NeuralModel
 core::Result<LocalTrainingResult> FlatNeuralModelImpl::TrainLocal(std::span<float> weights,
                                                                   const data::Interactions& sequences,
                                                                   const LocalTrainingOptions& options) const {
-  if (weights.size() != parameter_count_) {
-    return core::InvalidArgumentError(
-        fmt::format("weight vector has {} values, the model has {}", weights.size(), parameter_count_));
-  }
+  MELODAI_RETURN_IF_ERROR(CheckSize(weights.size()));
   if (options.epochs == 0 || options.batch_size == 0 || !(options.learning_rate > 0.0) ||
       !(options.prox_mu >= 0.0) || !(options.clip_norm >= 0.0)) {
     return core::InvalidArgumentError(fmt::format(

@@ -28,11 +28,6 @@ namespace {
 
 using data::ItemId;
 
-constexpr size_t kItems = testing::kTinyWorldItems;
-
-data::Catalog MakeCatalog(size_t size) { return testing::TinyWorldCatalog(size); }
-data::Interactions Chains(uint64_t seed, size_t count = 400) { return testing::TinyWorldChains(seed, count); }
-
 NeuralOptions TinyOptions(NeuralArchitecture architecture) {
   NeuralOptions options = NeuralOptions::Defaults(architecture);
   options.seed = 7;
@@ -54,39 +49,35 @@ NeuralOptions TinyOptions(NeuralArchitecture architecture) {
   return options;
 }
 
-double NextItemAccuracy(const Recommender& model, const data::Catalog& catalog) {
-  return testing::TinyWorldNextItemAccuracy(model, catalog);
-}
-
 class NeuralArchitectureTest : public ::testing::TestWithParam<NeuralArchitecture> {};
 
 TEST_P(NeuralArchitectureTest, OverfitsATinyDeterministicWorld) {
-  const data::Catalog catalog = MakeCatalog(kItems);
-  const data::Interactions train = Chains(1);
+  const data::Catalog catalog = testing::TinyWorldCatalog();
+  const data::Interactions train = testing::TinyWorldChains(1);
   auto model = NeuralRecommender::Create(TinyOptions(GetParam()));
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   core::ThreadPool pool(2);
   const core::Status fitted = (*model)->Fit(catalog, train, pool);
   ASSERT_TRUE(fitted.ok()) << fitted.ToString();
-  EXPECT_GE(NextItemAccuracy(**model, catalog), 0.9) << NeuralArchitectureName(GetParam());
+  EXPECT_GE(testing::TinyWorldNextItemAccuracy(**model, catalog), 0.9) << NeuralArchitectureName(GetParam());
   const TrainingReport& report = (*model)->training_report();
   ASSERT_FALSE(report.epochs.empty());
   EXPECT_LT(report.epochs.back().loss, report.epochs.front().loss);
   EXPECT_GT(report.events_per_second, 0.0);
   // Items never seen in training rank below every known item.
-  std::vector<float> scores(kItems);
+  std::vector<float> scores(testing::kTinyWorldItems);
   const std::vector<ItemId> history = {3};
   Query query;
   query.kind = data::QueryKind::kNextItem;
   query.history = history;
   (*model)->Score(query, scores);
   const float lowest_known = *std::min_element(scores.begin(), scores.begin() + 20);
-  for (ItemId unseen = 20; unseen < kItems; ++unseen) EXPECT_LT(scores[unseen], lowest_known);
+  for (ItemId unseen = 20; unseen < testing::kTinyWorldItems; ++unseen) EXPECT_LT(scores[unseen], lowest_known);
 }
 
 TEST_P(NeuralArchitectureTest, SameSeedTrainsTheSameModelAndCheckpointsReloadBitForBit) {
-  const data::Catalog catalog = MakeCatalog(kItems);
-  const data::Interactions train = Chains(2, 120);
+  const data::Catalog catalog = testing::TinyWorldCatalog();
+  const data::Interactions train = testing::TinyWorldChains(2, 120);
   NeuralOptions options = TinyOptions(GetParam());
   options.n_epochs = 2;
   core::ThreadPool pool(2);
@@ -99,7 +90,7 @@ TEST_P(NeuralArchitectureTest, SameSeedTrainsTheSameModelAndCheckpointsReloadBit
   Query query;
   query.kind = data::QueryKind::kNextItem;
   query.history = history;
-  std::vector<float> a(kItems), b(kItems), c(kItems);
+  std::vector<float> a(testing::kTinyWorldItems), b(testing::kTinyWorldItems), c(testing::kTinyWorldItems);
   (*first)->Score(query, a);
   (*second)->Score(query, b);
   EXPECT_EQ(a, b);
@@ -110,7 +101,7 @@ TEST_P(NeuralArchitectureTest, SameSeedTrainsTheSameModelAndCheckpointsReloadBit
   Query reused;
   reused.kind = data::QueryKind::kNextItem;
   reused.history = buffer;
-  std::vector<float> d(kItems), e(kItems);
+  std::vector<float> d(testing::kTinyWorldItems), e(testing::kTinyWorldItems);
   (*first)->Score(reused, d);
   buffer[2] = 12;
   (*first)->Score(reused, d);
@@ -136,13 +127,13 @@ INSTANTIATE_TEST_SUITE_P(All, NeuralArchitectureTest,
                          [](const auto& test_info) { return std::string(NeuralArchitectureName(test_info.param)); });
 
 TEST(NeuralModelFileTest, BadFilesAreRefusedWithTheReason) {
-  const data::Catalog catalog = MakeCatalog(kItems);
+  const data::Catalog catalog = testing::TinyWorldCatalog();
   core::ThreadPool pool(1);
   NeuralOptions options = TinyOptions(NeuralArchitecture::kGru4Rec);
   options.n_epochs = 1;
   auto model = NeuralRecommender::Create(options);
   ASSERT_TRUE(model.ok());
-  ASSERT_TRUE((*model)->Fit(catalog, Chains(3, 50), pool).ok());
+  ASSERT_TRUE((*model)->Fit(catalog, testing::TinyWorldChains(3, 50), pool).ok());
   const std::filesystem::path folder = testing::MakeTempDir("neural-bad");
   const std::filesystem::path good = folder / "good.bin";
   ASSERT_TRUE((*model)->Save(good).ok());
@@ -172,7 +163,7 @@ TEST(NeuralModelFileTest, BadFilesAreRefusedWithTheReason) {
   ASSERT_FALSE(corrupt.ok());
   EXPECT_NE(corrupt.status().message().find("checksum"), std::string::npos) << corrupt.status().ToString();
 
-  const data::Catalog other = MakeCatalog(kItems + 1);
+  const data::Catalog other = testing::TinyWorldCatalog(testing::kTinyWorldItems + 1);
   auto wrong_catalog = NeuralRecommender::Load(good, other);
   ASSERT_FALSE(wrong_catalog.ok());
   EXPECT_EQ(wrong_catalog.status().code(), core::StatusCode::kFailedPrecondition);
@@ -200,7 +191,7 @@ TEST(NeuralOptionsTest, AbsurdValuesAreNamed) {
 TEST(ExplainTest, LeaveOneOutNamesTheTrackThatDrivesTheRecommendation) {
   // Two worlds that never mix: items 0..9 and items 10..19. A history with one track of each
   // must explain every recommendation by the track of its own world.
-  const data::Catalog catalog = MakeCatalog(kItems);
+  const data::Catalog catalog = testing::TinyWorldCatalog();
   data::Interactions train;
   for (int s = 0; s < 60; ++s) {
     const ItemId base = s % 2 == 0 ? 0 : 10;
