@@ -37,6 +37,8 @@ struct FlSimOptions {
   uint32_t local_batch = 8;
   std::string local_optimizer = "sgd";
   double local_clip = 0.0;
+  uint32_t local_negatives = 0;
+  double local_negative_alpha = 0.0;
   std::string aggregator = "fedavg";
   double trim = 0.1;
   uint32_t krum_f = 1;
@@ -49,6 +51,7 @@ struct FlSimOptions {
   double server_tau = 1e-3;
   double server_lr_decay = 1.0;
   bool keep_best = false;
+  double server_ema = 0.0;
   bool uniform = false;
   double clip = 0.0;
   bool secagg = false;
@@ -72,6 +75,14 @@ struct FlSimOptions {
   uint32_t personalize_epochs = 2;
   uint32_t parallel_clients = 8;
   bool no_cache = false;
+  // Warm start on public data: the first `public_clients` training playlists are donors who
+  // opted in (their data is not protected); `public_rounds` rounds of non-private federated
+  // training on them give the starting model of the (private) run on the other clients.
+  uint32_t public_clients = 0;
+  uint32_t public_rounds = 0;
+  double public_fraction = 0.0;  // 0: same as --fraction
+  std::string public_server_opt = "fedadam";
+  double public_server_lr = 0.05;
   EvalFlags flags;
 };
 
@@ -94,6 +105,7 @@ core::Result<fl::SimulationConfig> BuildSimulationConfig(const FlSimOptions& o, 
   config.server_optimizer.tau = o.server_tau;
   config.server_optimizer.lr_decay = o.server_lr_decay;
   config.keep_best = o.keep_best;
+  config.server_ema = o.server_ema;
   config.weighting = o.uniform ? fl::Weighting::kUniform : fl::Weighting::kExamples;
   config.clip_norm = o.clip;
   if (o.dp_epsilon > 0.0 || o.noise_multiplier > 0.0) {
@@ -123,6 +135,25 @@ core::Result<fl::SimulationConfig> BuildSimulationConfig(const FlSimOptions& o, 
   config.parallel_clients = o.parallel_clients;
   config.seed = o.flags.seed;
   return config;
+}
+
+// The warm-start run on the public donors: the same local training, no privacy machinery.
+core::Result<fl::SimulationConfig> PublicPhaseConfig(const FlSimOptions& o, uint32_t threads) {
+  FlSimOptions p = o;
+  p.rounds = o.public_rounds;
+  p.fraction = o.public_fraction > 0.0 ? o.public_fraction : o.fraction;
+  p.server_opt = o.public_server_opt;
+  p.server_lr = o.public_server_lr;
+  p.aggregator = "fedavg";
+  p.clip = 0.0;
+  p.secagg = false;
+  p.dp_epsilon = 0.0;
+  p.noise_multiplier = 0.0;
+  p.byzantine = 0;
+  p.quantize = 32;
+  p.top_k = 1.0;
+  p.personalize = 0;
+  return BuildSimulationConfig(p, threads);
 }
 
 // Devices train in parallel, one per thread; BLAS threads of their own would only spin against
@@ -169,7 +200,37 @@ int RunFlSim(const FlSimOptions& o) {
   trainer_options.neural = *neural;
   trainer_options.local_optimizer = o.local_optimizer;
   trainer_options.local_clip_norm = o.local_clip;
+  trainer_options.local_negatives = o.local_negatives;
+  trainer_options.local_negative_alpha = o.local_negative_alpha;
   trainer_options.eval_queries = o.eval_queries;
+  if (o.public_clients > 0 && o.public_rounds == 0) {
+    return ReportError(core::InvalidArgumentError("--public-clients needs --public-rounds >= 1"));
+  }
+  if (o.public_clients > 0) {
+    // The warm start: non-private rounds on the donors, whose result starts the main run.
+    node::RecommenderTrainerOptions donors = trainer_options;
+    donors.clients = o.public_clients;
+    auto public_trainer = node::RecommenderTrainer::Create(dataset->catalog, split, donors, pool);
+    if (!public_trainer.ok()) return ReportError(public_trainer.status());
+    auto public_config = PublicPhaseConfig(o, static_cast<uint32_t>(pool.thread_count()));
+    if (!public_config.ok()) return ReportError(public_config.status());
+    MELODAI_LOG_INFO("fl sim: warm start on {} public clients, {} rounds, server {} lr {}", o.public_clients,
+                     o.public_rounds, o.public_server_opt, o.public_server_lr);
+    auto warm = fl::RunSimulation(**public_trainer, *public_config, [&](const fl::RoundRecord& record) {
+      std::fprintf(stderr, "public %s\n", fl::FormatRoundProgress(record, o.public_rounds).c_str());
+      std::fflush(stderr);
+    });
+    if (!warm.ok()) return ReportError(warm.status().WithContext("warm start on the public clients"));
+    if (o.final_full_eval) {
+      auto warm_metrics = (*public_trainer)->EvaluateAll(warm->final_weights);
+      if (!warm_metrics.ok()) return ReportError(warm_metrics.status());
+      std::printf("warm start (public clients only) on all %llu test queries: NDCG@10 %.4f  MAP@10 %.4f  MRR %.4f\n",
+                  static_cast<unsigned long long>(warm_metrics->queries), warm_metrics->ndcg_at_10,
+                  warm_metrics->map_at_10, warm_metrics->mrr);
+    }
+    sim->initial_weights = std::move(warm->final_weights);
+    trainer_options.first_client = o.public_clients;
+  }
   auto trainer = node::RecommenderTrainer::Create(dataset->catalog, split, trainer_options, pool);
   if (!trainer.ok()) return ReportError(trainer.status());
   core::Status valid = fl::ValidateSimulationConfig(*sim, **trainer);
@@ -217,6 +278,13 @@ int RunFlSim(const FlSimOptions& o) {
                               {"best_round", result->best_round},
                               {"noise_multiplier", result->noise_multiplier},
                               {"final_epsilon", result->final_epsilon},
+                              {"local_optimizer", o.local_optimizer},
+                              {"local_clip", o.local_clip},
+                              {"local_negatives", o.local_negatives},
+                              {"local_negative_alpha", o.local_negative_alpha},
+                              {"server_ema", o.server_ema},
+                              {"public_clients", o.public_clients},
+                              {"public_rounds", o.public_rounds},
                               {"neural", nlohmann::json::parse(neural->ToJson())}};
     written = WriteJson(out / "summary.json", summary);
     if (!written.ok()) return ReportError(written);
@@ -271,7 +339,11 @@ void RegisterFlCommand(CLI::App& app, int& exit_code) {
   sim->add_option("--local-batch", options->local_batch, "Local batch (sequences or windows per step)");
   sim->add_option("--local-optimizer", options->local_optimizer, "sgd or adagrad");
   sim->add_option("--local-clip", options->local_clip, "Local gradient-norm clipping per step (0 = off)");
-  sim->add_option("--aggregator", options->aggregator, "fedavg, fedprox, median, trimmed_mean, krum, multi_krum");
+  sim->add_option("--local-negatives", options->local_negatives,
+                  "Sampled softmax in local training: targets + N negatives per step (0 = full softmax)");
+  sim->add_option("--local-negative-alpha", options->local_negative_alpha,
+                  "Negatives drawn ~ item count^alpha, logQ-corrected (0 = uniform)");
+  sim->add_option("--aggregator", options->aggregator, "fedavg, fedprox, median, trimmed_mean, krum, multi_krum, geometric_median");
   sim->add_option("--trim", options->trim, "Trimmed mean: fraction dropped at each end");
   sim->add_option("--krum-f", options->krum_f, "Krum: Byzantine updates tolerated");
   sim->add_option("--krum-m", options->krum_m, "Multi-Krum: updates averaged (0 = n - f)");
@@ -283,6 +355,9 @@ void RegisterFlCommand(CLI::App& app, int& exit_code) {
   sim->add_option("--server-tau", options->server_tau, "Server adaptivity");
   sim->add_option("--server-lr-decay", options->server_lr_decay, "Server learning rate multiplied by this every round");
   sim->add_flag("--keep-best", options->keep_best, "Keep the round with the best validation NDCG@10 as the final model");
+  sim->add_option("--server-ema", options->server_ema,
+                  "Serve a moving average of the global weights: average = d * average + (1 - d) * weights "
+                  "after every round (0 = off)");
   sim->add_flag("--uniform", options->uniform, "Weigh clients equally instead of by examples");
   sim->add_option("--clip", options->clip, "L2 clipping of every update (required with --secagg)");
   sim->add_flag("--secagg", options->secagg, "Secure aggregation (the server sees only the sum)");
@@ -299,6 +374,14 @@ void RegisterFlCommand(CLI::App& app, int& exit_code) {
   sim->add_option("--top-k", options->top_k, "Upload only this fraction of coordinates (error feedback on)");
   sim->add_option("--deadline-ms", options->deadline_ms, "Round deadline on the simulated clock (0 = none)");
   sim->add_option("--dropout", options->dropout_probability, "Chance that a sampled client never answers");
+  sim->add_option("--public-clients", options->public_clients,
+                  "Warm start: the first N training playlists are public donors (opt-in, not protected); the "
+                  "run itself uses the others");
+  sim->add_option("--public-rounds", options->public_rounds, "Warm start: non-private rounds on the public donors");
+  sim->add_option("--public-fraction", options->public_fraction,
+                  "Warm start: fraction of the donors per round (0 = --fraction)");
+  sim->add_option("--public-server-opt", options->public_server_opt, "Warm start: server optimizer");
+  sim->add_option("--public-server-lr", options->public_server_lr, "Warm start: server learning rate");
   sim->add_option("--eval-every", options->eval_every, "Evaluate every k rounds (and after the last)");
   sim->add_option("--eval-queries", options->eval_queries, "Validation queries per evaluation (0 = all)");
   sim->add_option("--personalize", options->personalize, "Devices that fine-tune the final model (report the gain)");

@@ -8,13 +8,14 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace melodai::fl {
 namespace {
 
-constexpr std::array<std::string_view, 6> kAggregatorNames = {
-    "fedavg", "fedprox", "median", "trimmed_mean", "krum", "multi_krum"};
+constexpr std::array<std::string_view, 7> kAggregatorNames = {
+    "fedavg", "fedprox", "median", "trimmed_mean", "krum", "multi_krum", "geometric_median"};
 
 core::Status CheckUpdate(size_t dimension, bool has_previous, ClientId previous, ClientId client,
                          double weight, std::span<const float> update) {
@@ -142,6 +143,10 @@ core::Result<AggregateResult> RobustAggregator::Finish() {
       result.update = sum.Divided(static_cast<double>(chosen.size()));
       break;
     }
+    case AggregatorKind::kGeometricMedian:
+      result.update = GeometricMedian(views, config_.median_iterations);
+      result.selected = clients_;
+      break;
     default:
       MELODAI_CHECK_MSG(false, "not a robust aggregator");
   }
@@ -170,6 +175,10 @@ core::Status ValidateAggregatorConfig(const AggregatorConfig& config) {
   if (!(config.trim_fraction >= 0.0 && config.trim_fraction < 0.5)) {
     return core::InvalidArgumentError(
         fmt::format("trim fraction {} is outside [0, 0.5)", config.trim_fraction));
+  }
+  if (config.median_iterations < 1 || config.median_iterations > 1000) {
+    return core::InvalidArgumentError(
+        fmt::format("median_iterations {} is outside [1, 1000]", config.median_iterations));
   }
   if (static_cast<size_t>(config.kind) >= kAggregatorNames.size()) {
     return core::InvalidArgumentError("unknown aggregator kind");
@@ -286,6 +295,57 @@ std::vector<size_t> KrumSelect(UpdateList updates, size_t byzantine, size_t sele
   order.resize(selected);
   std::sort(order.begin(), order.end());
   return order;
+}
+
+std::vector<float> GeometricMedian(UpdateList updates, uint32_t max_iterations, uint32_t* iterations) {
+  MELODAI_CHECK(!updates.empty());
+  MELODAI_CHECK_GE(max_iterations, 1u);
+  const size_t n = updates.size();
+  const size_t dimension = updates[0].size();
+  double largest_norm = 0.0;
+  std::vector<double> z(dimension, 0.0);
+  for (const auto& update : updates) {
+    MELODAI_CHECK_EQ(update.size(), dimension);
+    double norm = 0.0;
+    for (size_t j = 0; j < dimension; ++j) {
+      z[j] += update[j];
+      norm += static_cast<double>(update[j]) * update[j];
+    }
+    largest_norm = std::max(largest_norm, std::sqrt(norm));
+  }
+  for (double& value : z) value /= static_cast<double>(n);
+  const double floor = std::max(1e-9 * largest_norm, std::numeric_limits<double>::min());
+  std::vector<double> next(dimension);
+  std::vector<double> beta(n);
+  uint32_t steps = 0;
+  while (steps < max_iterations) {
+    ++steps;
+    double beta_total = 0.0;
+    for (size_t i = 0; i < n; ++i) {
+      double distance = 0.0;
+      for (size_t j = 0; j < dimension; ++j) {
+        const double diff = z[j] - static_cast<double>(updates[i][j]);
+        distance += diff * diff;
+      }
+      beta[i] = 1.0 / std::max(floor, std::sqrt(distance));
+      beta_total += beta[i];
+    }
+    std::fill(next.begin(), next.end(), 0.0);
+    for (size_t i = 0; i < n; ++i) {
+      const double share = beta[i] / beta_total;
+      for (size_t j = 0; j < dimension; ++j) next[j] += share * static_cast<double>(updates[i][j]);
+    }
+    double moved = 0.0;
+    double norm = 0.0;
+    for (size_t j = 0; j < dimension; ++j) {
+      moved += (next[j] - z[j]) * (next[j] - z[j]);
+      norm += next[j] * next[j];
+    }
+    z.swap(next);
+    if (std::sqrt(moved) <= 1e-6 * std::sqrt(norm)) break;
+  }
+  if (iterations != nullptr) *iterations = steps;
+  return std::vector<float>(z.begin(), z.end());
 }
 
 }  // namespace melodai::fl

@@ -1,7 +1,7 @@
 // MelodAI — licensed under the Apache License 2.0.
 // Aggregation rules: how a round's client updates become one update. Summing rules (FedAvg,
 // FedProx) stream: they accumulate updates in client order and keep one vector. Robust rules
-// (coordinate-wise median, trimmed mean, Krum / Multi-Krum) must see every individual update,
+// (coordinate-wise median, trimmed mean, Krum / Multi-Krum, geometric median) must see every individual update,
 // which secure aggregation hides; Aggregator::needs_individual_updates() makes that explicit.
 #pragma once
 
@@ -26,9 +26,10 @@ enum class AggregatorKind : uint8_t {
   kTrimmedMean,
   kKrum,
   kMultiKrum,
+  kGeometricMedian,
 };
 
-// "fedavg", "fedprox", "median", "trimmed_mean", "krum", "multi_krum".
+// "fedavg", "fedprox", "median", "trimmed_mean", "krum", "multi_krum", "geometric_median".
 std::string_view AggregatorKindName(AggregatorKind kind);
 // The inverse of AggregatorKindName; kInvalidArgument listing the valid names otherwise.
 core::Result<AggregatorKind> ParseAggregatorKind(std::string_view name);
@@ -38,13 +39,15 @@ struct AggregatorConfig {
   double trim_fraction = 0.1;   // Trimmed mean: drop floor(beta * n) lowest and highest.
   uint32_t krum_byzantine = 1;  // Krum: f, the number of Byzantine updates tolerated.
   uint32_t krum_selected = 0;   // Multi-Krum: m, updates averaged (0 = n - f).
+  uint32_t median_iterations = 10;  // Geometric median: Weiszfeld iterations at most.
 };
 
-// kInvalidArgument for a trim fraction outside [0, 0.5) or non-finite.
+// kInvalidArgument for a trim fraction outside [0, 0.5) or non-finite, or median_iterations
+// outside [1, 1000].
 core::Status ValidateAggregatorConfig(const AggregatorConfig& config);
 
 // True for the rules that need every client's update in the clear (median, trimmed mean,
-// Krum): they cannot run on the output of secure aggregation.
+// Krum, geometric median): they cannot run on the output of secure aggregation.
 bool NeedsIndividualUpdates(AggregatorKind kind);
 
 // The outcome of a round's aggregation.
@@ -120,5 +123,15 @@ std::vector<double> KrumScores(UpdateList updates, size_t byzantine);
 // Indices of the `selected` updates with the lowest Krum scores, ties broken by index, in
 // increasing index order. Krum is selected = 1. REQUIRES: n > 2f + 2, 1 <= selected <= n.
 std::vector<size_t> KrumSelect(UpdateList updates, size_t byzantine, size_t selected);
+// The geometric median (the point minimising the sum of L2 distances to the updates, equal
+// weights) by the smoothed Weiszfeld iteration of RFA (Pillutla et al. 2022): start from the
+// mean, then z <- sum_i b_i x_i / sum_i b_i with b_i = 1 / max(nu, ||z - x_i||), for at most
+// `max_iterations` steps or until z moves by less than 1e-6 of its norm. nu = 1e-9 times the
+// largest update norm (a floor that only matters when z sits on an update). Vector-wise, not
+// coordinate-wise: a coordinate that only one client touches keeps that client's share, while
+// any single update moves the result by a bounded amount however large it is.
+// `iterations` (optional) receives the number of steps taken.
+std::vector<float> GeometricMedian(UpdateList updates, uint32_t max_iterations,
+                                   uint32_t* iterations = nullptr);
 
 }  // namespace melodai::fl

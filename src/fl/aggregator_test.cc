@@ -144,5 +144,49 @@ TEST(AggregatorTest, NamesRoundTripAndConfigIsValidated) {
   EXPECT_FALSE(NeedsIndividualUpdates(AggregatorKind::kFedProx));
 }
 
+TEST(AggregatorTest, GeometricMedianIsTheFermatPoint) {
+  // The right isosceles triangle (0,0), (1,0), (0,1) has all angles below 120 degrees, so its
+  // geometric median is the Fermat point ((3 - sqrt 3) / 6, (3 - sqrt 3) / 6) = 0.211325...;
+  // on a line it is the middle point (1 of 0, 1, 10), not the mean (3.67).
+  const std::vector<std::vector<float>> triangle = {{0, 0}, {1, 0}, {0, 1}};
+  const double fermat = (3.0 - std::sqrt(3.0)) / 6.0;
+  const std::vector<float> median = GeometricMedian(Views(triangle), 1000);
+  EXPECT_NEAR(median[0], fermat, 1e-5);
+  EXPECT_NEAR(median[1], fermat, 1e-5);
+  const std::vector<std::vector<float>> line = {{0}, {1}, {10}};
+  EXPECT_NEAR(GeometricMedian(Views(line), 1000)[0], 1.0, 1e-4);
+  AggregatorConfig config;
+  config.kind = AggregatorKind::kGeometricMedian;
+  config.median_iterations = 1000;
+  const AggregateResult result = RunRule(config, triangle);
+  EXPECT_NEAR(result.update[0], fermat, 1e-5);
+  EXPECT_EQ(result.selected, (std::vector<ClientId>{10, 11, 12}));
+  EXPECT_TRUE(NeedsIndividualUpdates(AggregatorKind::kGeometricMedian));
+}
+
+TEST(AggregatorTest, GeometricMedianBoundsOutliersAndKeepsSparseCoordinates) {
+  // Goal: the property that makes it fit one-playlist clients. Five honest updates touch
+  // disjoint coordinates (norm 1 each); two attackers send -100 times the sum of all of them.
+  // The mean is dragged to about -57 per coordinate; the geometric median stays within 0.25 of
+  // the honest mean (0.2) on every coordinate and keeps each honest coordinate positive, which
+  // a coordinate-wise median (zero on every coordinate) does not.
+  std::vector<std::vector<float>> updates(7, std::vector<float>(5, 0.0f));
+  for (size_t i = 0; i < 5; ++i) updates[i][i] = 1.0f;
+  for (size_t i = 5; i < 7; ++i) updates[i].assign(5, -100.0f);
+  const std::vector<float> median = GeometricMedian(Views(updates), 100);
+  const std::vector<float> coordinate = CoordinateMedian(Views(updates));
+  for (size_t j = 0; j < 5; ++j) {
+    EXPECT_GT(median[j], 0.0f) << j;
+    EXPECT_NEAR(median[j], 0.2, 0.25) << j;
+    EXPECT_EQ(coordinate[j], 0.0f) << j;
+  }
+  uint32_t steps = 0;
+  GeometricMedian(Views(updates), 3, &steps);
+  EXPECT_EQ(steps, 3u);
+  AggregatorConfig bad;
+  bad.median_iterations = 0;
+  EXPECT_FALSE(ValidateAggregatorConfig(bad).ok());
+}
+
 }  // namespace
 }  // namespace melodai::fl

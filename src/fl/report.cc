@@ -83,7 +83,7 @@ std::string ConfigJson(const SimulationConfig& c) {
       "\"secagg\":{},\"secagg_modulus_bits\":{},\"secagg_full_graph\":{},\"quantize_bits\":{},"
       "\"top_k_fraction\":{},\"error_feedback\":{},\"attackers_per_round\":{},\"attack\":\"{}\","
       "\"attack_scale\":{},\"deadline_ms\":{},\"dropout_probability\":{},\"threads\":{},"
-      "\"parallel_clients\":{},\"seed\":{},\"keep_best\":{}}}",
+      "\"parallel_clients\":{},\"seed\":{},\"keep_best\":{},\"server_ema\":{}}}",
       c.rounds, Number(c.client_fraction),
       c.sampling == SamplingMode::kPoisson ? "poisson" : "fixed_size", c.local.epochs,
       Number(c.local.learning_rate), c.local.batch_size, Number(c.local.prox_mu),
@@ -98,7 +98,7 @@ std::string ConfigJson(const SimulationConfig& c) {
       Number(c.compression.top_k_fraction), c.compression.error_feedback ? "true" : "false",
       c.byzantine.attackers_per_round, AttackKindName(c.byzantine.attack), Number(c.byzantine.scale),
       Number(c.deadline_ms), Number(c.latency.dropout_probability), c.threads, c.parallel_clients,
-      c.seed, c.keep_best ? "true" : "false");
+      c.seed, c.keep_best ? "true" : "false", Number(c.server_ema));
 }
 
 std::string HumanBytes(double bytes) {

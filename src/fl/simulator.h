@@ -77,12 +77,20 @@ struct SimulationConfig {
   // trainer reports no NDCG) instead of the last; the trainer's Evaluate should then use
   // validation data, not the test set.
   bool keep_best = false;
+  // Served model = exponential moving average of the global weights over rounds (Polyak
+  // averaging on the server, 0 = off): after each applied round, average = d * average + (1 - d)
+  // * weights, starting from the first round's weights. Evaluation, keep_best, personalization
+  // and final_weights use the average; training continues from the raw global weights. It is
+  // post-processing of what the server already holds, so it costs no privacy.
+  double server_ema = 0.0;
   uint32_t personalize_clients = 0;   // Clients sampled for the personalization report.
   LocalTrainConfig personalize;       // Fine-tuning settings (seed replaced per client).
 
   uint32_t threads = 1;               // Worker threads (1 = the calling thread only).
   uint32_t parallel_clients = 8;      // Update buffers alive at once (a memory bound).
   uint64_t seed = 1;
+  // Starting model (e.g. a warm start trained on public data); empty = trainer.InitialWeights(seed).
+  std::vector<float> initial_weights;
   // Time source for the wall-time split; SystemClock when null. Never affects results.
   const core::Clock* clock = nullptr;
 };

@@ -460,5 +460,33 @@ TEST(SimulatorTest, KeepBestReturnsTheWeightsOfTheBestEvaluatedRound) {
   EXPECT_DOUBLE_EQ(trainer.TestMse(result.final_weights), best);
 }
 
+TEST(SimulatorTest, ServerEmaServesTheMovingAverageOfTheRounds) {
+  // Goal: server_ema serves d * average + (1 - d) * weights, started from round 1, and does not
+  // change training. Method: runs of 1, 2 and 3 rounds without the average give the global
+  // weights w1, w2, w3 (a run of k rounds replays the first k rounds of a longer one); with
+  // d = 0.25 the served model after 3 rounds must be 0.0625 w1 + 0.1875 w2 + 0.75 w3, and its
+  // evaluation must be of that model.
+  LinearRegressionTrainer trainer(SmallWorld());
+  SimulationConfig config = BaseConfig();
+  config.eval_every = 1;
+  std::vector<std::vector<float>> trajectory;
+  for (uint32_t rounds = 1; rounds <= 3; ++rounds) {
+    config.rounds = rounds;
+    trajectory.push_back(MustRun(trainer, config).final_weights);
+  }
+  config.server_ema = 0.25;
+  const SimulationResult averaged = MustRun(trainer, config);
+  ASSERT_EQ(averaged.final_weights.size(), trajectory[2].size());
+  for (size_t i = 0; i < trajectory[2].size(); ++i) {
+    const double expected =
+        0.0625 * trajectory[0][i] + 0.1875 * trajectory[1][i] + 0.75 * trajectory[2][i];
+    EXPECT_NEAR(averaged.final_weights[i], expected, 1e-5) << "coordinate " << i;
+  }
+  EXPECT_FALSE(BitIdentical(averaged.final_weights, trajectory[2]));
+  EXPECT_DOUBLE_EQ(averaged.rounds.back().eval.loss, trainer.TestMse(averaged.final_weights));
+  config.server_ema = 1.0;
+  EXPECT_FALSE(RunSimulation(trainer, config).ok());
+}
+
 }  // namespace
 }  // namespace melodai::fl

@@ -50,7 +50,14 @@ core::Result<std::unique_ptr<RecommenderTrainer>> RecommenderTrainer::Create(con
     return core::InvalidArgumentError(
         fmt::format("personalization_holdout must be in (0, 1), got {}", options.personalization_holdout));
   }
+  if (options.first_client >= split.train.size() ||
+      (options.clients > 0 && options.clients > split.train.size() - options.first_client)) {
+    return core::InvalidArgumentError(fmt::format("clients [{}, +{}) are outside the {} training sequences",
+                                                  options.first_client, options.clients, split.train.size()));
+  }
   std::unique_ptr<RecommenderTrainer> trainer(new RecommenderTrainer(catalog, split, options, pool));
+  trainer->client_count_ = options.clients > 0 ? options.clients
+                                               : static_cast<uint32_t>(split.train.size() - options.first_client);
   MELODAI_ASSIGN_OR_RETURN(trainer->model_, rec::FlatNeuralModel::Create(options.neural, catalog, split.train));
   // Evenly spread subset of the validation queries (queries of one sequence are consecutive, so
   // the first N would come from a few playlists only).
@@ -70,7 +77,7 @@ std::string RecommenderTrainer::Describe() const {
 
 uint64_t RecommenderTrainer::client_examples(fl::ClientId client) const {
   if (client >= client_count()) return 0;
-  const size_t length = split_.train.items(client).size();
+  const size_t length = split_.train.items(options_.first_client + client).size();
   return length >= 2 ? length - 1 : 0;
 }
 
@@ -83,6 +90,8 @@ rec::LocalTrainingOptions RecommenderTrainer::LocalOptions(const fl::LocalTrainC
   local.seed = config.seed;
   local.optimizer = options_.local_optimizer;
   local.clip_norm = options_.local_clip_norm;
+  local.sampled_negatives = options_.local_negatives;
+  local.negative_alpha = options_.local_negative_alpha;
   return local;
 }
 
@@ -100,7 +109,8 @@ core::Result<fl::LocalTrainResult> RecommenderTrainer::TrainClient(fl::ClientId 
     return core::FailedPreconditionError(fmt::format("client {} has no training example", client));
   }
   std::copy(global.begin(), global.end(), update.begin());
-  const data::Interactions local = OneSequence(split_.train, client, split_.train.items(client).size());
+  const size_t sequence = options_.first_client + client;
+  const data::Interactions local = OneSequence(split_.train, sequence, split_.train.items(sequence).size());
   MELODAI_ASSIGN_OR_RETURN(const rec::LocalTrainingResult trained, model_->TrainLocal(update, local, LocalOptions(config)));
   for (size_t i = 0; i < update.size(); ++i) update[i] -= global[i];
   return fl::LocalTrainResult{trained.events, trained.loss};

@@ -26,10 +26,17 @@ struct RecommenderTrainerOptions {
   rec::NeuralOptions neural;
   std::string local_optimizer = "sgd";  // "sgd" or "adagrad"
   double local_clip_norm = 0.0;
+  uint32_t local_negatives = 0;      // sampled softmax in local training (0 = full softmax)
+  double local_negative_alpha = 0.0; // negatives ~ count^alpha (0 = uniform)
   // Next-item validation queries per Evaluate (spread evenly over the validation set; 0 = all).
   size_t eval_queries = 3000;
   // Share of a personalising device's sequence held out: the last max(1, round(f * n)) events.
   double personalization_holdout = 0.1;
+  // The clients are training sequences [first_client, first_client + clients) (clients 0 = to
+  // the end); the model's item rows always come from the whole training split, so trainers over
+  // different client ranges (e.g. public donors, then private devices) share one weight layout.
+  uint32_t first_client = 0;
+  uint32_t clients = 0;
 };
 
 // Borrowed: `catalog` and `split` outlive the trainer; `pool` runs evaluations.
@@ -44,7 +51,7 @@ class RecommenderTrainer final : public fl::LocalTrainer {
 
   std::string Describe() const override;
   size_t parameter_count() const override { return model_->parameter_count(); }
-  uint32_t client_count() const override { return static_cast<uint32_t>(split_.train.size()); }
+  uint32_t client_count() const override { return client_count_; }
   uint64_t client_examples(fl::ClientId client) const override;
   std::vector<float> InitialWeights(uint64_t seed) const override { return model_->InitialWeights(seed); }
   core::Result<fl::LocalTrainResult> TrainClient(fl::ClientId client, std::span<const float> global,
@@ -75,6 +82,7 @@ class RecommenderTrainer final : public fl::LocalTrainer {
   core::ThreadPool& pool_;
   std::unique_ptr<rec::FlatNeuralModel> model_;
   data::QuerySet eval_queries_;  // the evenly spread subset of split_.valid
+  uint32_t client_count_ = 0;    // client c is training sequence options_.first_client + c
 };
 
 }  // namespace melodai::node

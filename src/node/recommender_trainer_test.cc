@@ -114,5 +114,54 @@ TEST_F(RecommenderTrainerTest, BadIdsSizesAndSplitsAreRefused) {
             core::StatusCode::kInvalidArgument);
 }
 
+TEST_F(RecommenderTrainerTest, ClientRangesShareOneLayoutAndAWarmStartCarriesOver) {
+  // Goal: a public-donor trainer (the first clients) and a private trainer (the rest) see
+  // disjoint playlists but one weight layout, so the donors' model starts the private run.
+  // Method: client k of the private trainer trains on training sequence first + k (same update
+  // as the whole-range trainer's client first + k); a run started from the donors' weights
+  // starts where they ended (its first evaluation beats a cold start's).
+  core::ThreadPool pool(1);
+  auto all = RecommenderTrainer::Create(catalog_, split_, options_, pool);
+  ASSERT_TRUE(all.ok());
+  const uint32_t first = (*all)->client_count() / 4;
+  RecommenderTrainerOptions donors_options = options_;
+  donors_options.clients = first;
+  RecommenderTrainerOptions private_options = options_;
+  private_options.first_client = first;
+  auto donors = RecommenderTrainer::Create(catalog_, split_, donors_options, pool);
+  auto devices = RecommenderTrainer::Create(catalog_, split_, private_options, pool);
+  ASSERT_TRUE(donors.ok() && devices.ok());
+  EXPECT_EQ((*donors)->client_count(), first);
+  EXPECT_EQ((*devices)->client_count(), (*all)->client_count() - first);
+  EXPECT_EQ((*devices)->parameter_count(), (*all)->parameter_count());
+  const std::vector<float> global = (*all)->InitialWeights(2);
+  std::vector<float> via_range(global.size()), via_all(global.size());
+  ASSERT_TRUE((*devices)->TrainClient(3, global, {}, via_range).ok());
+  ASSERT_TRUE((*all)->TrainClient(first + 3, global, {}, via_all).ok());
+  EXPECT_EQ(via_range, via_all);
+  EXPECT_EQ((*devices)->client_examples(3), (*all)->client_examples(first + 3));
+
+  fl::SimulationConfig warm_config = Config(1);
+  warm_config.client_fraction = 0.4;
+  auto warm = fl::RunSimulation(**donors, warm_config);
+  ASSERT_TRUE(warm.ok()) << warm.status().ToString();
+  fl::SimulationConfig cold = Config(1);
+  cold.rounds = 1;
+  cold.eval_every = 1;
+  fl::SimulationConfig started = cold;
+  started.initial_weights = warm->final_weights;
+  auto cold_run = fl::RunSimulation(**devices, cold);
+  auto warm_run = fl::RunSimulation(**devices, started);
+  ASSERT_TRUE(cold_run.ok() && warm_run.ok());
+  EXPECT_GT(warm_run->rounds[0].eval.ndcg_at_10, cold_run->rounds[0].eval.ndcg_at_10 + 0.2);
+
+  RecommenderTrainerOptions outside = options_;
+  outside.first_client = static_cast<uint32_t>(split_.train.size());
+  EXPECT_EQ(RecommenderTrainer::Create(catalog_, split_, outside, pool).status().code(),
+            core::StatusCode::kInvalidArgument);
+  started.initial_weights.resize(3);
+  EXPECT_EQ(fl::RunSimulation(**devices, started).status().code(), core::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace melodai::node

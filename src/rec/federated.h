@@ -27,7 +27,14 @@ struct LocalTrainingOptions {
   uint32_t batch_size = 32;        // sequences (session models) or windows (attention) per step
   double prox_mu = 0.0;            // FedProx: adds mu/2 * ||w - w_start||^2 to the loss
   double clip_norm = 0.0;          // per-step gradient-norm clipping; 0 = off
-  uint64_t seed = 0;               // order of the device's sequences
+  // Sampled softmax: 0 = cross-entropy over every item row; n > 0 = over the step's targets
+  // plus n negatives drawn (with replacement, from `seed`) with probability ~ count^alpha,
+  // logQ-corrected. alpha = 0 draws uniformly and needs no item statistics; alpha > 0 uses the
+  // item counts of the training data the model was created from (in a deployment: a histogram
+  // the server learns through secure aggregation).
+  uint32_t sampled_negatives = 0;
+  double negative_alpha = 0.0;
+  uint64_t seed = 0;               // order of the device's sequences and the negatives
 };
 
 struct LocalTrainingResult {
@@ -38,8 +45,9 @@ struct LocalTrainingResult {
 
 // Shapes are fixed at Create: the model's item rows are the items of `train` (the public
 // catalogue of tracks the federation trains on), in catalogue order.
-// Local training uses the full-catalogue softmax (cross-entropy over every row) with no
-// dropout, so a run is a pure function of its inputs and seed; see docs/FL.md.
+// Local training uses the full-catalogue softmax (cross-entropy over every row) or a seeded
+// sampled softmax, with no dropout, so a run is a pure function of its inputs and seed; see
+// docs/FL.md.
 // Thread-safe: every call builds its own network replica; run calls in parallel freely.
 class FlatNeuralModel {
  public:

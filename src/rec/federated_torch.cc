@@ -10,6 +10,7 @@
 #include <cmath>
 #include <atomic>
 #include <mutex>
+#include <algorithm>
 #include <numeric>
 
 #include "core/rng.h"
@@ -67,8 +68,9 @@ void CopyIn(torch::nn::Module& module, std::span<const float> in) {
 
 class FlatNeuralModelImpl final : public FlatNeuralModel {
  public:
-  FlatNeuralModelImpl(NeuralOptions options, const data::Catalog& catalog, std::vector<data::ItemId> item_of_row)
-      : layout_(options) {
+  FlatNeuralModelImpl(NeuralOptions options, const data::Catalog& catalog, std::vector<data::ItemId> item_of_row,
+                      std::vector<double> row_counts)
+      : layout_(options), row_counts_(std::move(row_counts)) {
     layout_.BuildNetworks(catalog, std::move(item_of_row));
     parameter_count_ = CountParameters(layout_.network());
   }
@@ -135,21 +137,85 @@ class FlatNeuralModelImpl final : public FlatNeuralModel {
         fmt::format("weight vector has {} values, the model has {}", size, parameter_count_));
   }
 
+  // The negatives of one local run: the sampler and the log-probabilities of every row.
+  struct NegativeSampler {
+    uint32_t count = 0;  // 0 = full softmax
+    std::unique_ptr<core::AliasTable> table;
+    torch::Tensor log_q;  // [rows]
+    core::Rng* rng = nullptr;
+  };
+  NegativeSampler MakeSampler(const LocalTrainingOptions& options, core::Rng& rng) const;
+
+  // Sum of the cross-entropy of `states` [n, dim] against `targets` (model rows) over the rows
+  // of `item_weights` / `item_bias`: all of them, or the targets plus sampled negatives.
+  static torch::Tensor SoftmaxLoss(const torch::Tensor& states, const std::vector<int64_t>& targets,
+                                   const torch::Tensor& item_weights, const torch::Tensor& item_bias,
+                                   const NegativeSampler& sampler);
+
   // Sum of the cross-entropy over the next-item targets of `batch` (model rows) and the
   // number of targets.
   std::pair<torch::Tensor, int64_t> SessionLoss(SessionNetImpl& net, const data::Interactions& rows,
-                                                std::span<const uint32_t> batch) const;
+                                                std::span<const uint32_t> batch,
+                                                const NegativeSampler& sampler) const;
   std::pair<torch::Tensor, int64_t> AttentionLoss(NeuralModel& model, const data::Interactions& rows,
-                                                  std::span<const internal::Window> batch) const;
+                                                  std::span<const internal::Window> batch,
+                                                  const NegativeSampler& sampler) const;
 
   NeuralModel layout_;  // shapes and row maps only; its weights are never used
+  std::vector<double> row_counts_;  // training events per item row (popularity negatives)
   size_t parameter_count_ = 0;
   uint64_t id_ = NextModelId();  // keys the per-thread replicas
 };
 
+FlatNeuralModelImpl::NegativeSampler FlatNeuralModelImpl::MakeSampler(const LocalTrainingOptions& options,
+                                                                       core::Rng& rng) const {
+  NegativeSampler sampler;
+  sampler.count = options.sampled_negatives;
+  if (sampler.count == 0) return sampler;
+  std::vector<double> weights(row_counts_.size());
+  double total = 0.0;
+  for (size_t row = 0; row < weights.size(); ++row) {
+    weights[row] = options.negative_alpha == 0.0 ? 1.0 : std::pow(row_counts_[row], options.negative_alpha);
+    total += weights[row];
+  }
+  std::vector<float> log_q(weights.size());
+  for (size_t row = 0; row < weights.size(); ++row) log_q[row] = static_cast<float>(std::log(weights[row] / total));
+  sampler.table = std::make_unique<core::AliasTable>(weights);
+  sampler.log_q = torch::tensor(log_q);
+  sampler.rng = &rng;
+  return sampler;
+}
+
+torch::Tensor FlatNeuralModelImpl::SoftmaxLoss(const torch::Tensor& states, const std::vector<int64_t>& targets,
+                                               const torch::Tensor& item_weights, const torch::Tensor& item_bias,
+                                               const NegativeSampler& sampler) {
+  const auto sum = torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum);
+  if (sampler.count == 0) {
+    const torch::Tensor logits = states.mm(item_weights.t()) + item_bias.unsqueeze(0);
+    return torch::nn::functional::cross_entropy(logits, torch::tensor(targets, torch::kLong), sum);
+  }
+  // Candidates: the distinct targets and negatives, sorted; each logit is logQ-corrected, so
+  // the sampled softmax estimates the full one (Jean et al. 2015).
+  std::vector<int64_t> candidates(targets);
+  for (uint32_t i = 0; i < sampler.count; ++i) {
+    candidates.push_back(static_cast<int64_t>(sampler.table->Sample(*sampler.rng)));
+  }
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  std::vector<int64_t> positions(targets.size());
+  for (size_t i = 0; i < targets.size(); ++i) {
+    positions[i] = std::lower_bound(candidates.begin(), candidates.end(), targets[i]) - candidates.begin();
+  }
+  const torch::Tensor index = torch::tensor(candidates, torch::kLong);
+  const torch::Tensor logits = states.mm(item_weights.index_select(0, index).t()) +
+                               (item_bias.index_select(0, index) - sampler.log_q.index_select(0, index)).unsqueeze(0);
+  return torch::nn::functional::cross_entropy(logits, torch::tensor(positions, torch::kLong), sum);
+}
+
 std::pair<torch::Tensor, int64_t> FlatNeuralModelImpl::SessionLoss(SessionNetImpl& net,
                                                                    const data::Interactions& rows,
-                                                                   std::span<const uint32_t> batch) const {
+                                                                   std::span<const uint32_t> batch,
+                                                                   const NegativeSampler& sampler) const {
   std::vector<torch::Tensor> states;
   std::vector<int64_t> targets;
   for (uint32_t sequence : batch) {
@@ -166,16 +232,14 @@ std::pair<torch::Tensor, int64_t> FlatNeuralModelImpl::SessionLoss(SessionNetImp
     }
   }
   const torch::Tensor state = torch::cat(states, 0);
-  const torch::Tensor logits = state.mm(net.item_weights.t()) + net.item_bias.unsqueeze(0);
-  const torch::Tensor loss = torch::nn::functional::cross_entropy(
-      logits, torch::tensor(targets, torch::kLong),
-      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
-  return {loss, static_cast<int64_t>(targets.size())};
+  return {SoftmaxLoss(state, targets, net.item_weights, net.item_bias, sampler),
+          static_cast<int64_t>(targets.size())};
 }
 
 std::pair<torch::Tensor, int64_t> FlatNeuralModelImpl::AttentionLoss(NeuralModel& model,
                                                                      const data::Interactions& rows,
-                                                                     std::span<const internal::Window> batch) const {
+                                                                     std::span<const internal::Window> batch,
+                                                                     const NegativeSampler& sampler) const {
   AttentionNetImpl& net = *model.attention_;
   std::vector<int64_t> targets;
   uint64_t events = 0;
@@ -185,10 +249,12 @@ std::pair<torch::Tensor, int64_t> FlatNeuralModelImpl::AttentionLoss(NeuralModel
   const torch::Tensor target = torch::tensor(targets, torch::kLong);
   const torch::Tensor valid = (target >= 0).nonzero().squeeze(1);
   const torch::Tensor item_weights = net.item_embedding->weight.narrow(0, 0, net.items_);
-  const torch::Tensor logits = states.index_select(0, valid).mm(item_weights.t()) + net.item_bias.unsqueeze(0);
-  const torch::Tensor loss = torch::nn::functional::cross_entropy(
-      logits, target.index_select(0, valid), torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
-  return {loss, valid.size(0)};
+  std::vector<int64_t> valid_targets;
+  for (int64_t target_row : targets) {
+    if (target_row >= 0) valid_targets.push_back(target_row);
+  }
+  return {SoftmaxLoss(states.index_select(0, valid), valid_targets, item_weights, net.item_bias, sampler),
+          valid.size(0)};
 }
 
 core::Result<LocalTrainingResult> FlatNeuralModelImpl::TrainLocal(std::span<float> weights,
@@ -196,11 +262,13 @@ core::Result<LocalTrainingResult> FlatNeuralModelImpl::TrainLocal(std::span<floa
                                                                   const LocalTrainingOptions& options) const {
   MELODAI_RETURN_IF_ERROR(CheckSize(weights.size()));
   if (options.epochs == 0 || options.batch_size == 0 || !(options.learning_rate > 0.0) ||
-      !(options.prox_mu >= 0.0) || !(options.clip_norm >= 0.0)) {
+      !(options.prox_mu >= 0.0) || !(options.clip_norm >= 0.0) || !(options.negative_alpha >= 0.0) ||
+      !std::isfinite(options.negative_alpha) || options.sampled_negatives > 1'000'000) {
     return core::InvalidArgumentError(fmt::format(
-        "local training needs epochs >= 1, batch_size >= 1, learning_rate > 0, prox_mu >= 0, clip_norm >= 0 "
-        "(got {}, {}, {}, {}, {})",
-        options.epochs, options.batch_size, options.learning_rate, options.prox_mu, options.clip_norm));
+        "local training needs epochs >= 1, batch_size >= 1, learning_rate > 0, prox_mu >= 0, clip_norm >= 0, "
+        "sampled_negatives <= 1000000, negative_alpha >= 0 (got {}, {}, {}, {}, {}, {}, {})",
+        options.epochs, options.batch_size, options.learning_rate, options.prox_mu, options.clip_norm,
+        options.sampled_negatives, options.negative_alpha));
   }
   const bool adagrad = options.optimizer == "adagrad";
   if (!adagrad && options.optimizer != "sgd") {
@@ -230,6 +298,8 @@ core::Result<LocalTrainingResult> FlatNeuralModelImpl::TrainLocal(std::span<floa
       for (const auto& parameter : parameters) accumulators.push_back(torch::zeros_like(parameter));
     }
     core::Rng rng(options.seed);
+    core::Rng negative_rng = rng.Fork(1);
+    const NegativeSampler sampler = MakeSampler(options, negative_rng);
     LocalTrainingResult result;
     for (uint32_t epoch = 0; epoch < options.epochs; ++epoch) {
       std::vector<uint32_t> order(units);
@@ -244,11 +314,11 @@ core::Result<LocalTrainingResult> FlatNeuralModelImpl::TrainLocal(std::span<floa
         if (session) {
           std::vector<uint32_t> batch;
           for (size_t i = begin; i < begin + count; ++i) batch.push_back(usable[order[i]]);
-          std::tie(loss, batch_targets) = SessionLoss(*model->session_, rows, batch);
+          std::tie(loss, batch_targets) = SessionLoss(*model->session_, rows, batch, sampler);
         } else {
           std::vector<internal::Window> batch;
           for (size_t i = begin; i < begin + count; ++i) batch.push_back(windows[order[i]]);
-          std::tie(loss, batch_targets) = AttentionLoss(*model, rows, batch);
+          std::tie(loss, batch_targets) = AttentionLoss(*model, rows, batch, sampler);
         }
         for (auto& parameter : parameters) parameter.mutable_grad() = torch::Tensor();
         (loss / static_cast<double>(batch_targets)).backward();
@@ -291,21 +361,25 @@ core::Result<std::unique_ptr<FlatNeuralModel>> FlatNeuralModel::Create(const Neu
                                                                        const data::Interactions& train) {
   MELODAI_RETURN_IF_ERROR(options.Validate());
   if (train.ItemBound() > catalog.size()) return core::InvalidArgumentError("training items outside the catalogue");
-  std::vector<uint8_t> seen(catalog.size(), 0);
+  std::vector<double> count(catalog.size(), 0.0);
   bool has_pair = false;
   for (size_t s = 0; s < train.size(); ++s) {
     const auto items = train.items(s);
     has_pair = has_pair || items.size() >= 2;
-    for (data::ItemId item : items) seen[item] = 1;
+    for (data::ItemId item : items) count[item] += 1.0;
   }
   if (!has_pair) return core::InvalidArgumentError("no training sequence has two events");
   std::vector<data::ItemId> item_of_row;
+  std::vector<double> row_counts;
   for (data::ItemId item = 0; item < catalog.size(); ++item) {
-    if (seen[item]) item_of_row.push_back(item);
+    if (count[item] > 0.0) {
+      item_of_row.push_back(item);
+      row_counts.push_back(count[item]);
+    }
   }
   try {
     return std::unique_ptr<FlatNeuralModel>(
-        std::make_unique<FlatNeuralModelImpl>(options, catalog, std::move(item_of_row)));
+        std::make_unique<FlatNeuralModelImpl>(options, catalog, std::move(item_of_row), std::move(row_counts)));
   } catch (const c10::Error& error) {
     return core::InternalError(fmt::format("LibTorch failed building a model: {}", error.what_without_backtrace()));
   }

@@ -73,6 +73,8 @@ core::Status ValidateConfig(const SimulationConfig& config, const LocalTrainer& 
   MELODAI_RETURN_IF_ERROR(CheckRange(config.deadline_ms >= 0.0, "deadline_ms", "non-negative"));
   MELODAI_RETURN_IF_ERROR(CheckRange(config.min_updates >= 1, "min_updates", "at least 1"));
   MELODAI_RETURN_IF_ERROR(CheckRange(config.eval_every >= 1, "eval_every", "at least 1"));
+  MELODAI_RETURN_IF_ERROR(CheckRange(config.server_ema >= 0.0 && config.server_ema < 1.0, "server_ema",
+                                     "in [0, 1)"));
   MELODAI_RETURN_IF_ERROR(CheckRange(config.threads >= 1 && config.threads <= 256, "threads",
                                      "in [1, 256]"));
   MELODAI_RETURN_IF_ERROR(CheckRange(
@@ -95,6 +97,13 @@ core::Status ValidateConfig(const SimulationConfig& config, const LocalTrainer& 
     return core::InvalidArgumentError("the model is larger than secure aggregation's dimension limit");
   }
   if (trainer.client_count() == 0) return core::InvalidArgumentError("the trainer has no clients");
+  if (!config.initial_weights.empty() && config.initial_weights.size() != trainer.parameter_count()) {
+    return core::InvalidArgumentError(fmt::format("initial_weights has {} values, the model has {}",
+                                                  config.initial_weights.size(), trainer.parameter_count()));
+  }
+  for (float value : config.initial_weights) {
+    if (!std::isfinite(value)) return core::InvalidArgumentError("initial_weights has a non-finite value");
+  }
   if (config.compression.error_feedback && CompressionEnabled(config.compression) &&
       config.compression.error_feedback_clients < config.parallel_clients) {
     return core::InvalidArgumentError(

@@ -70,6 +70,9 @@ class Simulation {
   core::Status RunRound(uint32_t round, RoundRecord& record);
   core::Result<PersonalizationSummary> Personalize();
   double ClipNorm() const;
+  // The model the server serves: the moving average when server_ema is on, else the weights.
+  const std::vector<float>& Served() const;
+  void UpdateAverage();
 
   const LocalTrainer& trainer_;
   const SimulationConfig& config_;
@@ -78,6 +81,7 @@ class Simulation {
   size_t dimension_;
   std::vector<ClientId> eligible_;
   std::vector<float> weights_;
+  std::vector<float> average_;  // server_ema's moving average (empty until the first applied round)
   ServerOptimizer optimizer_;
   std::unique_ptr<Aggregator> aggregator_;
   RdpAccountant accountant_;

@@ -315,6 +315,23 @@ core::Result<PersonalizationSummary> Simulation::Personalize() {
   return summary;
 }
 
+const std::vector<float>& Simulation::Served() const {
+  return average_.empty() ? weights_ : average_;
+}
+
+void Simulation::UpdateAverage() {
+  if (!(config_.server_ema > 0.0)) return;
+  if (average_.empty()) {
+    average_ = weights_;
+    return;
+  }
+  const double keep = config_.server_ema;
+  for (size_t i = 0; i < weights_.size(); ++i) {
+    average_[i] = static_cast<float>(keep * static_cast<double>(average_[i]) +
+                                     (1.0 - keep) * static_cast<double>(weights_[i]));
+  }
+}
+
 core::Result<SimulationResult> Simulation::Run(const RoundCallback& on_round) {
   if (eligible_.empty()) return core::FailedPreconditionError("no client has training examples");
   const auto eligible = static_cast<uint32_t>(eligible_.size());
@@ -329,7 +346,7 @@ core::Result<SimulationResult> Simulation::Run(const RoundCallback& on_round) {
                                                    config_.dp.target_epsilon));
     }
   }
-  weights_ = trainer_.InitialWeights(config_.seed);
+  weights_ = config_.initial_weights.empty() ? trainer_.InitialWeights(config_.seed) : config_.initial_weights;
   if (weights_.size() != dimension_) {
     return core::InternalError("InitialWeights returned a vector of the wrong size");
   }
@@ -342,9 +359,10 @@ core::Result<SimulationResult> Simulation::Run(const RoundCallback& on_round) {
     RoundRecord record;
     record.round = round;
     MELODAI_RETURN_IF_ERROR(RunRound(round, record));
+    if (record.applied) UpdateAverage();
     if (round % config_.eval_every == 0 || round == config_.rounds) {
       core::Stopwatch watch(clock_);
-      MELODAI_ASSIGN_OR_RETURN(record.eval, trainer_.Evaluate(weights_));
+      MELODAI_ASSIGN_OR_RETURN(record.eval, trainer_.Evaluate(Served()));
       record.evaluated = true;
       record.eval_seconds = watch.ElapsedSeconds();
       if (config_.keep_best) {
@@ -353,7 +371,7 @@ core::Result<SimulationResult> Simulation::Run(const RoundCallback& on_round) {
         if (result.best_round == 0 || score > best_score) {
           best_score = score;
           result.best_round = round;
-          best_weights = weights_;
+          best_weights = Served();
         }
       }
     }
@@ -362,7 +380,11 @@ core::Result<SimulationResult> Simulation::Run(const RoundCallback& on_round) {
     if (on_round) on_round(record);
     result.rounds.push_back(std::move(record));
   }
-  if (result.best_round > 0) weights_ = std::move(best_weights);  // personalise the chosen model
+  if (result.best_round > 0) {
+    weights_ = std::move(best_weights);  // personalise the chosen model
+  } else if (!average_.empty()) {
+    weights_ = average_;
+  }
   MELODAI_ASSIGN_OR_RETURN(result.personalization, Personalize());
   result.final_weights = weights_;
   return result;
