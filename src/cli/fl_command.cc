@@ -39,6 +39,7 @@ struct FlSimOptions {
   double local_clip = 0.0;
   uint32_t local_negatives = 0;
   double local_negative_alpha = 0.0;
+  double local_dropout = 0.0;
   std::string aggregator = "fedavg";
   double trim = 0.1;
   uint32_t krum_f = 1;
@@ -202,6 +203,7 @@ int RunFlSim(const FlSimOptions& o) {
   trainer_options.local_clip_norm = o.local_clip;
   trainer_options.local_negatives = o.local_negatives;
   trainer_options.local_negative_alpha = o.local_negative_alpha;
+  trainer_options.local_dropout = o.local_dropout;
   trainer_options.eval_queries = o.eval_queries;
   if (o.public_clients > 0 && o.public_rounds == 0) {
     return ReportError(core::InvalidArgumentError("--public-clients needs --public-rounds >= 1"));
@@ -282,6 +284,7 @@ int RunFlSim(const FlSimOptions& o) {
                               {"local_clip", o.local_clip},
                               {"local_negatives", o.local_negatives},
                               {"local_negative_alpha", o.local_negative_alpha},
+                              {"local_dropout", o.local_dropout},
                               {"server_ema", o.server_ema},
                               {"public_clients", o.public_clients},
                               {"public_rounds", o.public_rounds},
@@ -343,6 +346,8 @@ void RegisterFlCommand(CLI::App& app, int& exit_code) {
                   "Sampled softmax in local training: targets + N negatives per step (0 = full softmax)");
   sim->add_option("--local-negative-alpha", options->local_negative_alpha,
                   "Negatives drawn ~ item count^alpha, logQ-corrected (0 = uniform)");
+  sim->add_option("--local-dropout", options->local_dropout,
+                  "Dropout on the states fed to the output layer in local training, seeded masks (0 = off)");
   sim->add_option("--aggregator", options->aggregator, "fedavg, fedprox, median, trimmed_mean, krum, multi_krum, geometric_median");
   sim->add_option("--trim", options->trim, "Trimmed mean: fraction dropped at each end");
   sim->add_option("--krum-f", options->krum_f, "Krum: Byzantine updates tolerated");

@@ -92,6 +92,7 @@ rec::LocalTrainingOptions RecommenderTrainer::LocalOptions(const fl::LocalTrainC
   local.clip_norm = options_.local_clip_norm;
   local.sampled_negatives = options_.local_negatives;
   local.negative_alpha = options_.local_negative_alpha;
+  local.dropout = options_.local_dropout;
   return local;
 }
 

@@ -28,6 +28,7 @@ struct RecommenderTrainerOptions {
   double local_clip_norm = 0.0;
   uint32_t local_negatives = 0;      // sampled softmax in local training (0 = full softmax)
   double local_negative_alpha = 0.0; // negatives ~ count^alpha (0 = uniform)
+  double local_dropout = 0.0;        // seeded dropout on the output states in local training
   // Next-item validation queries per Evaluate (spread evenly over the validation set; 0 = all).
   size_t eval_queries = 3000;
   // Share of a personalising device's sequence held out: the last max(1, round(f * n)) events.

@@ -34,6 +34,9 @@ struct LocalTrainingOptions {
   // the server learns through secure aggregation).
   uint32_t sampled_negatives = 0;
   double negative_alpha = 0.0;
+  // Dropout on the states fed to the output layer, with masks drawn from `seed` (LibTorch's own
+  // dropout draws from a process-global generator and would break replay); 0 = off.
+  double dropout = 0.0;
   uint64_t seed = 0;               // order of the device's sequences and the negatives
 };
 
@@ -46,8 +49,8 @@ struct LocalTrainingResult {
 // Shapes are fixed at Create: the model's item rows are the items of `train` (the public
 // catalogue of tracks the federation trains on), in catalogue order.
 // Local training uses the full-catalogue softmax (cross-entropy over every row) or a seeded
-// sampled softmax, with no dropout, so a run is a pure function of its inputs and seed; see
-// docs/FL.md.
+// sampled softmax, and seeded dropout masks (the model's own dropout layers stay off), so a run
+// is a pure function of its inputs and seed; see docs/FL.md.
 // Thread-safe: every call builds its own network replica; run calls in parallel freely.
 class FlatNeuralModel {
  public:

@@ -143,6 +143,16 @@ TEST_P(FlatNeuralModelTest, SampledSoftmaxLearnsAndIsAPureFunctionOfTheSeed) {
   ASSERT_TRUE((*model)->TrainLocal(c, train_, local).ok());
   EXPECT_EQ(a, b);
   EXPECT_NE(a, c);
+  // Seeded dropout: repeatable, and it changes the run.
+  local.dropout = 0.3;
+  std::vector<float> d1 = start, d2 = start;
+  ASSERT_TRUE((*model)->TrainLocal(d1, train_, local).ok());
+  ASSERT_TRUE((*model)->TrainLocal(d2, train_, local).ok());
+  EXPECT_EQ(d1, d2);
+  EXPECT_NE(d1, c);
+  local.dropout = 1.0;
+  EXPECT_EQ((*model)->TrainLocal(a, train_, local).status().code(), core::StatusCode::kInvalidArgument);
+  local.dropout = 0.0;
   local.negative_alpha = -1.0;
   EXPECT_EQ((*model)->TrainLocal(a, train_, local).status().code(), core::StatusCode::kInvalidArgument);
 }

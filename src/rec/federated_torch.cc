@@ -143,12 +143,14 @@ class FlatNeuralModelImpl final : public FlatNeuralModel {
     std::unique_ptr<core::AliasTable> table;
     torch::Tensor log_q;  // [rows]
     core::Rng* rng = nullptr;
+    double dropout = 0.0;  // on the states, masks from dropout_rng
+    core::Rng* dropout_rng = nullptr;
   };
   NegativeSampler MakeSampler(const LocalTrainingOptions& options, core::Rng& rng) const;
 
   // Sum of the cross-entropy of `states` [n, dim] against `targets` (model rows) over the rows
   // of `item_weights` / `item_bias`: all of them, or the targets plus sampled negatives.
-  static torch::Tensor SoftmaxLoss(const torch::Tensor& states, const std::vector<int64_t>& targets,
+  static torch::Tensor SoftmaxLoss(const torch::Tensor& input_states, const std::vector<int64_t>& targets,
                                    const torch::Tensor& item_weights, const torch::Tensor& item_bias,
                                    const NegativeSampler& sampler);
 
@@ -171,6 +173,7 @@ FlatNeuralModelImpl::NegativeSampler FlatNeuralModelImpl::MakeSampler(const Loca
                                                                        core::Rng& rng) const {
   NegativeSampler sampler;
   sampler.count = options.sampled_negatives;
+  sampler.dropout = options.dropout;
   if (sampler.count == 0) return sampler;
   std::vector<double> weights(row_counts_.size());
   double total = 0.0;
@@ -186,10 +189,19 @@ FlatNeuralModelImpl::NegativeSampler FlatNeuralModelImpl::MakeSampler(const Loca
   return sampler;
 }
 
-torch::Tensor FlatNeuralModelImpl::SoftmaxLoss(const torch::Tensor& states, const std::vector<int64_t>& targets,
+torch::Tensor FlatNeuralModelImpl::SoftmaxLoss(const torch::Tensor& input_states, const std::vector<int64_t>& targets,
                                                const torch::Tensor& item_weights, const torch::Tensor& item_bias,
                                                const NegativeSampler& sampler) {
   const auto sum = torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum);
+  torch::Tensor states = input_states;
+  if (sampler.dropout > 0.0) {
+    // Inverted dropout with a mask drawn from the run's own generator.
+    const auto count = static_cast<size_t>(states.numel());
+    std::vector<float> mask(count);
+    const auto kept = static_cast<float>(1.0 / (1.0 - sampler.dropout));
+    for (float& value : mask) value = sampler.dropout_rng->UniformDouble() < sampler.dropout ? 0.0f : kept;
+    states = states * torch::from_blob(mask.data(), states.sizes(), torch::kFloat).clone();
+  }
   if (sampler.count == 0) {
     const torch::Tensor logits = states.mm(item_weights.t()) + item_bias.unsqueeze(0);
     return torch::nn::functional::cross_entropy(logits, torch::tensor(targets, torch::kLong), sum);
@@ -263,12 +275,13 @@ core::Result<LocalTrainingResult> FlatNeuralModelImpl::TrainLocal(std::span<floa
   MELODAI_RETURN_IF_ERROR(CheckSize(weights.size()));
   if (options.epochs == 0 || options.batch_size == 0 || !(options.learning_rate > 0.0) ||
       !(options.prox_mu >= 0.0) || !(options.clip_norm >= 0.0) || !(options.negative_alpha >= 0.0) ||
-      !std::isfinite(options.negative_alpha) || options.sampled_negatives > 1'000'000) {
+      !std::isfinite(options.negative_alpha) || options.sampled_negatives > 1'000'000 ||
+      !(options.dropout >= 0.0 && options.dropout < 1.0)) {
     return core::InvalidArgumentError(fmt::format(
         "local training needs epochs >= 1, batch_size >= 1, learning_rate > 0, prox_mu >= 0, clip_norm >= 0, "
-        "sampled_negatives <= 1000000, negative_alpha >= 0 (got {}, {}, {}, {}, {}, {}, {})",
+        "sampled_negatives <= 1000000, negative_alpha >= 0, dropout in [0, 1) (got {}, {}, {}, {}, {}, {}, {}, {})",
         options.epochs, options.batch_size, options.learning_rate, options.prox_mu, options.clip_norm,
-        options.sampled_negatives, options.negative_alpha));
+        options.sampled_negatives, options.negative_alpha, options.dropout));
   }
   const bool adagrad = options.optimizer == "adagrad";
   if (!adagrad && options.optimizer != "sgd") {
@@ -299,7 +312,9 @@ core::Result<LocalTrainingResult> FlatNeuralModelImpl::TrainLocal(std::span<floa
     }
     core::Rng rng(options.seed);
     core::Rng negative_rng = rng.Fork(1);
-    const NegativeSampler sampler = MakeSampler(options, negative_rng);
+    core::Rng dropout_rng = rng.Fork(2);
+    NegativeSampler sampler = MakeSampler(options, negative_rng);
+    sampler.dropout_rng = &dropout_rng;
     LocalTrainingResult result;
     for (uint32_t epoch = 0; epoch < options.epochs; ++epoch) {
       std::vector<uint32_t> order(units);
