@@ -1,10 +1,9 @@
 // MelodAI — licensed under the Apache License 2.0.
 // NeuralRecommender: building the networks, scoring the full catalogue (history encoded with
-// LibTorch, the item mat-vec with Eigen), validation, best-epoch keeping and checkpoints in
-// our own checked binary format.
+// LibTorch, the item mat-vec with Eigen), the serving top-k (rec/internal/neural_serving.h),
+// validation, best-epoch keeping and checkpoints in our own checked binary format.
 #include "rec/internal/torch_prelude.h"
 
-#include <Eigen/Core>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include "core/bytes.h"
 #include "core/file_util.h"
 #include "core/check.h"
+#include "core/clock.h"
 #include "core/logging.h"
 #include "rec/evaluator.h"
 #include "rec/internal/neural_model.h"
@@ -143,6 +143,8 @@ void NeuralModel::RefreshScoringCache() {
   item_matrix_.assign(weights.data_ptr<float>(), weights.data_ptr<float>() + weights.numel());
   item_bias_.assign(bias.data_ptr<float>(), bias.data_ptr<float>() + bias.numel());
   generation_ = next_generation.fetch_add(1);
+  std::lock_guard<std::mutex> lock(serving_mutex_);
+  serving_.reset();  // Stale now; the next TopK builds the new one.
 }
 
 torch::Tensor NeuralModel::EncodeHistory(std::span<const data::ItemId> history,
@@ -210,24 +212,159 @@ torch::Tensor NeuralModel::EncodeHistory(std::span<const data::ItemId> history,
 
 void NeuralModel::Score(const Query& query, std::span<float> scores) const {
   MELODAI_CHECK(fitted_);
+  const torch::Tensor state = EncodeHistory(query.history, query.history_weights);
+  ScoreState(std::span<const float>(state.data_ptr<float>(), static_cast<size_t>(state.numel())), scores);
+}
+
+void NeuralModel::ScoreState(std::span<const float> state, std::span<float> scores) const {
   MELODAI_CHECK_EQ(scores.size(), row_of_item_.size());
-  const auto rows = static_cast<Eigen::Index>(item_bias_.size());
   thread_local std::vector<float> row_scores;
   row_scores.resize(item_bias_.size());
-  const Eigen::Map<const Eigen::VectorXf> bias(item_bias_.data(), rows);
-  Eigen::Map<Eigen::VectorXf> out(row_scores.data(), rows);
-  const torch::Tensor state = EncodeHistory(query.history, query.history_weights);
-  if (state.numel() == 0) {
-    out = bias;  // Nothing known in the history: the learned item biases.
+  if (state.empty()) {
+    std::copy(item_bias_.begin(), item_bias_.end(), row_scores.begin());  // Nothing known: the biases.
   } else {
-    using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    const Eigen::Map<const RowMajor> matrix(item_matrix_.data(), rows, width_);
-    const Eigen::Map<const Eigen::VectorXf> vector(state.data_ptr<float>(), width_);
-    out.noalias() = matrix * vector + bias;
+    ExactScores(item_view(), state, 0, item_bias_.size(), row_scores);
   }
   // Items the model never saw rank below every known item.
   std::fill(scores.begin(), scores.end(), std::numeric_limits<float>::lowest());
   for (size_t row = 0; row < item_of_row_.size(); ++row) scores[item_of_row_[row]] = row_scores[row];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serving: the int8 copy of the item matrix and the recurrent cell's weights, copied out of the
+// networks once per weight generation; top-k through CertifiedTopK.
+
+std::shared_ptr<const ServingCache> NeuralModel::PrepareServing() const {
+  MELODAI_CHECK(fitted_);
+  std::lock_guard<std::mutex> lock(serving_mutex_);
+  if (serving_ && serving_->generation == generation_) return serving_;
+  auto cache = std::make_shared<ServingCache>();
+  cache->generation = generation_;
+  cache->quantized = QuantizedItemMatrix::Build(item_view());
+  if (session_) {
+    torch::NoGradGuard no_grad;
+    const SessionNetImpl& net = *session_.ptr();
+    auto copy = [](const torch::Tensor& tensor, std::vector<float>& out) {
+      const torch::Tensor data = tensor.detach().contiguous();
+      out.assign(data.data_ptr<float>(), data.data_ptr<float>() + data.numel());
+    };
+    RecurrentCell& cell = cache->cell;
+    cache->has_cell = true;
+    cell.gru = static_cast<bool>(net.gru);
+    cell.input_dim = static_cast<size_t>(net.input_dim());
+    cell.hidden_dim = static_cast<size_t>(net.hidden_dim_);
+    if (cell.gru) {
+      copy(net.gru->weight_ih, cell.weight_ih);
+      copy(net.gru->weight_hh, cell.weight_hh);
+      copy(net.gru->bias_ih, cell.bias_ih);
+      copy(net.gru->bias_hh, cell.bias_hh);
+    } else {
+      copy(net.rnn->weight_ih, cell.weight_ih);
+      copy(net.rnn->weight_hh, cell.weight_hh);
+      copy(net.rnn->bias_ih, cell.bias_ih);
+      copy(net.rnn->bias_hh, cell.bias_hh);
+    }
+    cell.Pack();
+    if (!net.constrained_) copy(net.input_table, cache->input_table);
+    MELODAI_CHECK_EQ(cell.hidden_dim, static_cast<size_t>(width_));
+  }
+  serving_ = std::move(cache);
+  return serving_;
+}
+
+void NeuralModel::EncodeForServing(const ServingCache& cache, std::span<const data::ItemId> history,
+                                   std::span<const float> weights, bool serving_encoder,
+                                   std::vector<float>& state) const {
+  if (!cache.has_cell || !serving_encoder) {
+    const torch::Tensor encoded = EncodeHistory(history, weights);
+    state.assign(encoded.data_ptr<float>(), encoded.data_ptr<float>() + encoded.numel());
+    return;
+  }
+  // Session models ignore the weights, as EncodeHistory does; unknown items are skipped.
+  const RecurrentCell& cell = cache.cell;
+  const float* table = cache.input_table.empty() ? item_matrix_.data() : cache.input_table.data();
+  thread_local std::vector<float> inputs;
+  inputs.clear();
+  size_t steps = 0;
+  for (const data::ItemId item : history) {
+    MELODAI_CHECK_LT(item, row_of_item_.size());
+    const int32_t row = row_of_item_[item];
+    if (row < 0) continue;
+    const float* input = table + static_cast<size_t>(row) * cell.input_dim;
+    inputs.insert(inputs.end(), input, input + cell.input_dim);
+    ++steps;
+  }
+  state.resize(cell.hidden_dim);
+  cell.Run(inputs, steps, state);
+}
+
+size_t NeuralModel::TopK(const Query& query, std::span<const data::ItemId> excluded_sorted, size_t k,
+                         std::span<ScoredItem> out, const ServingOptions& options, ServingStats* stats) const {
+  MELODAI_CHECK(fitted_);
+  MELODAI_CHECK_GE(out.size(), k);
+  MELODAI_CHECK(std::is_sorted(excluded_sorted.begin(), excluded_sorted.end()));
+  MELODAI_CHECK(excluded_sorted.empty() || excluded_sorted.back() < row_of_item_.size());
+  if (k == 0) return 0;
+  const std::shared_ptr<const ServingCache> cache = PrepareServing();
+  const core::SystemClock& clock = core::SystemClock::Instance();
+  const int64_t start = stats != nullptr ? clock.NowNanos() : 0;
+  thread_local std::vector<float> state;
+  EncodeForServing(*cache, query.history, query.history_weights, options.serving_encoder, state);
+  if (stats != nullptr) stats->encode_nanos += clock.NowNanos() - start;
+  // Rows increase with items (item_of_row_ is sorted), so the excluded rows come out sorted.
+  thread_local std::vector<data::ItemId> excluded_rows;
+  excluded_rows.clear();
+  for (const data::ItemId item : excluded_sorted) {
+    const int32_t row = row_of_item_[item];
+    if (row >= 0 && (excluded_rows.empty() || excluded_rows.back() != static_cast<data::ItemId>(row))) {
+      excluded_rows.push_back(static_cast<data::ItemId>(row));
+    }
+  }
+  const bool finite = std::all_of(state.begin(), state.end(), [](float value) { return std::isfinite(value); });
+  if (state.empty() || !finite || !cache->quantized.usable() || item_of_row_.size() - excluded_rows.size() < k) {
+    // Score's own path: also ranks the unknown items when fewer than k known ones remain, and
+    // NaN scores (a diverged model) the way SelectTopK does.
+    thread_local std::vector<float> scores;
+    scores.resize(row_of_item_.size());
+    ScoreState(state, scores);
+    if (stats != nullptr) {
+      stats->exact_fallback = true;
+      stats->rescored_rows += item_of_row_.size();
+    }
+    return SelectTopKExcludingSorted(scores, excluded_sorted, k, out);
+  }
+  const size_t count = CertifiedTopK(item_view(), cache->quantized, state, excluded_rows, k, out, options, stats);
+  for (size_t i = 0; i < count; ++i) out[i].item = item_of_row_[out[i].item];
+  return count;
+}
+
+namespace {
+
+const NeuralModel& AsNeuralModel(const NeuralRecommender& model) {
+  const auto* neural = dynamic_cast<const NeuralModel*>(&model);
+  MELODAI_CHECK_MSG(neural != nullptr, "not a model of NeuralRecommender::Create or Load");
+  return *neural;
+}
+
+}  // namespace
+
+size_t ServingTopK(const NeuralRecommender& model, const Query& query, std::span<const data::ItemId> excluded_sorted,
+                   size_t k, std::span<ScoredItem> out, const ServingOptions& options, ServingStats* stats) {
+  return AsNeuralModel(model).TopK(query, excluded_sorted, k, out, options, stats);
+}
+
+std::vector<float> HistoryState(const NeuralRecommender& model, std::span<const data::ItemId> history,
+                                bool reference) {
+  const NeuralModel& neural = AsNeuralModel(model);
+  std::vector<float> state;
+  if (reference) {
+    MELODAI_CHECK(neural.fitted_);
+    const torch::Tensor encoded = neural.EncodeHistory(history, {});
+    state.assign(encoded.data_ptr<float>(), encoded.data_ptr<float>() + encoded.numel());
+  } else {
+    neural.EncodeForServing(*neural.PrepareServing(), history, {}, true, state);
+  }
+  return state;
 }
 
 double NeuralModel::ValidationNdcg(const data::Interactions& train, core::ThreadPool& pool) {

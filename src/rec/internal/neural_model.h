@@ -7,20 +7,24 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "core/thread_pool.h"
 #include "rec/internal/neural_nets.h"
+#include "rec/internal/neural_serving.h"
 #include "rec/neural.h"
+#include "rec/top_k.h"
 
 namespace melodai::rec::internal {
 
 // Invariants: exactly one of session_ / attention_ is non-null once built; item_matrix_ holds
 // N x width_ floats and item_bias_ N floats mirroring the network's output layer whenever
 // fitted_ is true; generation_ changes whenever the weights do (it keys the per-thread prefix
-// cache of session models).
+// cache of session models and the serving cache, which is rebuilt when its generation differs).
 class NeuralModel final : public NeuralRecommender {
  public:
   explicit NeuralModel(NeuralOptions options) : options_(std::move(options)) {}
@@ -55,6 +59,29 @@ class NeuralModel final : public NeuralRecommender {
   // The final state [width] for a history of catalogue items (no gradient, eval mode
   // expected); items unknown to the model are skipped.
   torch::Tensor EncodeHistory(std::span<const data::ItemId> history, std::span<const float> weights) const;
+  // The serving path (rec/internal/neural_serving.h): the min(k, available) best catalogue
+  // items for `query`, skipping `excluded_sorted`, best first in RanksBefore order. With the
+  // LibTorch state (attention models, or options.serving_encoder false) the items and scores
+  // equal Score + SelectTopKExcludingSorted bit for bit; with the serving encoder of session
+  // models they are the exact top-k of that encoder's state (equal to LibTorch's to float
+  // rounding). The first call after a weight change builds the serving cache.
+  // REQUIRES: fitted_; excluded_sorted sorted, ids < catalogue size; out.size() >= k.
+  // Thread-safe like Score.
+  size_t TopK(const Query& query, std::span<const data::ItemId> excluded_sorted, size_t k,
+              std::span<ScoredItem> out, const ServingOptions& options = {},
+              ServingStats* stats = nullptr) const;
+  // The state for `history` as the serving path computes it (see ServingOptions).
+  void EncodeForServing(const ServingCache& cache, std::span<const data::ItemId> history,
+                        std::span<const float> weights, bool serving_encoder,
+                        std::vector<float>& state) const;
+  // The serving cache of the current weights, built (or rebuilt) under serving_mutex_ when
+  // stale. REQUIRES: fitted_.
+  std::shared_ptr<const ServingCache> PrepareServing() const;
+  // Scores of every catalogue item for `state` (empty: the item biases), as Score writes them.
+  void ScoreState(std::span<const float> state, std::span<float> scores) const;
+  ItemMatrixView item_view() const {
+    return {item_matrix_.data(), item_bias_.data(), item_bias_.size(), static_cast<size_t>(width_)};
+  }
   // NDCG@10 on up to options_.valid_queries validation queries; -1 without a validation set.
   double ValidationNdcg(const data::Interactions& train, core::ThreadPool& pool);
   // Keeps a copy of the current weights as the best so far / restores it.
@@ -85,6 +112,8 @@ class NeuralModel final : public NeuralRecommender {
   bool valid_exclude_history_ = false;
   std::function<void(const TrainingProgress&)> progress_;
   std::filesystem::path checkpoint_path_;
+  mutable std::mutex serving_mutex_;
+  mutable std::shared_ptr<const ServingCache> serving_;  // guarded by serving_mutex_
 };
 
 // Feedback features of position `index` of `items` (log position, repeat flag, log weight).
