@@ -22,19 +22,25 @@ core::Result<Explanation> RecommendWithExplanations(const Recommender& model, co
                                                     i, history[i], catalog.size()));
     }
   }
-  std::vector<float> scores(catalog.size());
   Query query;
   query.kind = options.kind;
   query.history = history;
-  model.Score(query, scores);
-
   std::vector<data::ItemId> excluded;
   if (options.exclude_history) {
     excluded.assign(history.begin(), history.end());
     std::sort(excluded.begin(), excluded.end());
   }
   std::vector<ScoredItem> top(options.k);
-  const size_t count = SelectTopKExcludingSorted(scores, excluded, options.k, top);
+  std::vector<float> scores;
+  size_t count = 0;
+  if (options.explain && history.size() >= 2) {
+    // Leave-one-out needs every score of the full history.
+    scores.resize(catalog.size());
+    model.Score(query, scores);
+    count = SelectTopKExcludingSorted(scores, excluded, options.k, top);
+  } else {
+    count = model.TopItems(query, catalog.size(), excluded, options.k, top);
+  }
   Explanation explanation;
   for (size_t i = 0; i < count; ++i) explanation.items.push_back({top[i].item, top[i].score, {}});
   if (!options.explain || history.size() < 2) {

@@ -14,6 +14,7 @@
 #include "data/catalog.h"
 #include "data/interactions.h"
 #include "data/splits.h"
+#include "rec/top_k.h"
 
 namespace melodai::rec {
 
@@ -41,6 +42,13 @@ class Recommender {
   // Writes a score for every catalogue item (scores.size() == catalog.size()); higher ranks
   // first. REQUIRES: Fit succeeded. Thread-safe: called concurrently from evaluation workers.
   virtual void Score(const Query& query, std::span<float> scores) const = 0;
+
+  // The min(k, available) best items for `query`, skipping `excluded_sorted` (sorted ids), best
+  // first, into out[0..]: what serving a listener needs. The default is Score +
+  // SelectTopKExcludingSorted; the neural models answer from their serving path (same items).
+  // REQUIRES: Fit succeeded; out.size() >= k. Thread-safe like Score.
+  virtual size_t TopItems(const Query& query, size_t catalog_size, std::span<const data::ItemId> excluded_sorted,
+                          size_t k, std::span<ScoredItem> out) const;
 
   // Validation queries over `valid_sequences` that a model may use during Fit for early stopping
   // and model selection (the neural models do; the classical ones ignore them). Both must

@@ -34,6 +34,10 @@ class NeuralModel final : public NeuralRecommender {
   core::Status Fit(const data::Catalog& catalog, const data::Interactions& train,
                    core::ThreadPool& pool) override;
   void Score(const Query& query, std::span<float> scores) const override;
+  size_t TopItems(const Query& query, size_t /*catalog_size*/, std::span<const data::ItemId> excluded_sorted, size_t k,
+                  std::span<ScoredItem> out) const override {
+    return TopK(query, excluded_sorted, k, out);
+  }
   void SetValidation(const data::QuerySet* valid, bool exclude_history) override {
     valid_ = valid;
     valid_exclude_history_ = exclude_history;
