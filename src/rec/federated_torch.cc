@@ -137,8 +137,9 @@ class FlatNeuralModelImpl final : public FlatNeuralModel {
         fmt::format("weight vector has {} values, the model has {}", size, parameter_count_));
   }
 
-  // The negatives of one local run: the sampler and the log-probabilities of every row.
-  struct NegativeSampler {
+  // The output layer's randomness in one local run: sampled negatives (sampler and the
+  // log-probabilities of every row) and dropout masks, each from its own generator.
+  struct OutputLoss {
     uint32_t count = 0;  // 0 = full softmax
     std::unique_ptr<core::AliasTable> table;
     torch::Tensor log_q;  // [rows]
@@ -146,22 +147,22 @@ class FlatNeuralModelImpl final : public FlatNeuralModel {
     double dropout = 0.0;  // on the states, masks from dropout_rng
     core::Rng* dropout_rng = nullptr;
   };
-  NegativeSampler MakeSampler(const LocalTrainingOptions& options, core::Rng& rng) const;
+  OutputLoss MakeOutputLoss(const LocalTrainingOptions& options, core::Rng& rng) const;
 
   // Sum of the cross-entropy of `states` [n, dim] against `targets` (model rows) over the rows
   // of `item_weights` / `item_bias`: all of them, or the targets plus sampled negatives.
   static torch::Tensor SoftmaxLoss(const torch::Tensor& input_states, const std::vector<int64_t>& targets,
                                    const torch::Tensor& item_weights, const torch::Tensor& item_bias,
-                                   const NegativeSampler& sampler);
+                                   const OutputLoss& sampler);
 
   // Sum of the cross-entropy over the next-item targets of `batch` (model rows) and the
   // number of targets.
   std::pair<torch::Tensor, int64_t> SessionLoss(SessionNetImpl& net, const data::Interactions& rows,
                                                 std::span<const uint32_t> batch,
-                                                const NegativeSampler& sampler) const;
+                                                const OutputLoss& sampler) const;
   std::pair<torch::Tensor, int64_t> AttentionLoss(NeuralModel& model, const data::Interactions& rows,
                                                   std::span<const internal::Window> batch,
-                                                  const NegativeSampler& sampler) const;
+                                                  const OutputLoss& sampler) const;
 
   NeuralModel layout_;  // shapes and row maps only; its weights are never used
   std::vector<double> row_counts_;  // training events per item row (popularity negatives)
@@ -169,9 +170,9 @@ class FlatNeuralModelImpl final : public FlatNeuralModel {
   uint64_t id_ = NextModelId();  // keys the per-thread replicas
 };
 
-FlatNeuralModelImpl::NegativeSampler FlatNeuralModelImpl::MakeSampler(const LocalTrainingOptions& options,
+FlatNeuralModelImpl::OutputLoss FlatNeuralModelImpl::MakeOutputLoss(const LocalTrainingOptions& options,
                                                                        core::Rng& rng) const {
-  NegativeSampler sampler;
+  OutputLoss sampler;
   sampler.count = options.sampled_negatives;
   sampler.dropout = options.dropout;
   if (sampler.count == 0) return sampler;
@@ -191,7 +192,7 @@ FlatNeuralModelImpl::NegativeSampler FlatNeuralModelImpl::MakeSampler(const Loca
 
 torch::Tensor FlatNeuralModelImpl::SoftmaxLoss(const torch::Tensor& input_states, const std::vector<int64_t>& targets,
                                                const torch::Tensor& item_weights, const torch::Tensor& item_bias,
-                                               const NegativeSampler& sampler) {
+                                               const OutputLoss& sampler) {
   const auto sum = torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum);
   torch::Tensor states = input_states;
   if (sampler.dropout > 0.0) {
@@ -227,7 +228,7 @@ torch::Tensor FlatNeuralModelImpl::SoftmaxLoss(const torch::Tensor& input_states
 std::pair<torch::Tensor, int64_t> FlatNeuralModelImpl::SessionLoss(SessionNetImpl& net,
                                                                    const data::Interactions& rows,
                                                                    std::span<const uint32_t> batch,
-                                                                   const NegativeSampler& sampler) const {
+                                                                   const OutputLoss& sampler) const {
   std::vector<torch::Tensor> states;
   std::vector<int64_t> targets;
   for (uint32_t sequence : batch) {
@@ -251,7 +252,7 @@ std::pair<torch::Tensor, int64_t> FlatNeuralModelImpl::SessionLoss(SessionNetImp
 std::pair<torch::Tensor, int64_t> FlatNeuralModelImpl::AttentionLoss(NeuralModel& model,
                                                                      const data::Interactions& rows,
                                                                      std::span<const internal::Window> batch,
-                                                                     const NegativeSampler& sampler) const {
+                                                                     const OutputLoss& sampler) const {
   AttentionNetImpl& net = *model.attention_;
   std::vector<int64_t> targets;
   uint64_t events = 0;
@@ -313,7 +314,7 @@ core::Result<LocalTrainingResult> FlatNeuralModelImpl::TrainLocal(std::span<floa
     core::Rng rng(options.seed);
     core::Rng negative_rng = rng.Fork(1);
     core::Rng dropout_rng = rng.Fork(2);
-    NegativeSampler sampler = MakeSampler(options, negative_rng);
+    OutputLoss sampler = MakeOutputLoss(options, negative_rng);
     sampler.dropout_rng = &dropout_rng;
     LocalTrainingResult result;
     for (uint32_t epoch = 0; epoch < options.epochs; ++epoch) {
