@@ -40,10 +40,14 @@ struct FlSimOptions {
   uint32_t local_negatives = 0;
   double local_negative_alpha = 0.0;
   double local_dropout = 0.0;
+  std::vector<std::string> freeze;  // substrings of parameter names the private run keeps fixed
   std::string aggregator = "fedavg";
   double trim = 0.1;
   uint32_t krum_f = 1;
   uint32_t krum_m = 0;
+  double bound_factor = 1.0;
+  double weight_cap = 4.0;
+  double min_cosine = -2.0;
   double prox_mu = 0.0;
   std::string server_opt = "fedavg";
   double server_lr = 1.0;
@@ -99,6 +103,9 @@ core::Result<fl::SimulationConfig> BuildSimulationConfig(const FlSimOptions& o, 
   config.aggregator.trim_fraction = o.trim;
   config.aggregator.krum_byzantine = o.krum_f;
   config.aggregator.krum_selected = o.krum_m;
+  config.aggregator.bound_factor = o.bound_factor;
+  config.aggregator.weight_cap = o.weight_cap;
+  config.aggregator.min_cosine = o.min_cosine;
   MELODAI_ASSIGN_OR_RETURN(config.server_optimizer.kind, fl::ParseServerOptimizerKind(o.server_opt));
   config.server_optimizer.learning_rate = o.server_lr;
   config.server_optimizer.beta1 = o.server_beta1;
@@ -175,6 +182,32 @@ data::ProtocolSplit LimitClients(data::ProtocolSplit split, uint32_t clients) {
   return split;
 }
 
+// The blocks whose names contain one of `patterns`; kInvalidArgument naming the model's blocks
+// when a pattern matches none.
+core::Result<std::vector<fl::ParameterBlock>> FrozenBlocks(const std::vector<fl::ParameterBlock>& blocks,
+                                                          const std::vector<std::string>& patterns) {
+  std::vector<fl::ParameterBlock> frozen;
+  for (const std::string& pattern : patterns) {
+    bool matched = false;
+    for (const fl::ParameterBlock& block : blocks) matched = matched || block.name.find(pattern) != std::string::npos;
+    if (!matched) {
+      std::vector<std::string> names;
+      for (const fl::ParameterBlock& block : blocks) names.push_back(block.name);
+      return core::InvalidArgumentError(fmt::format("--freeze {}: no parameter name contains it (the model has: {})",
+                                                    pattern, fmt::join(names, ", ")));
+    }
+  }
+  for (const fl::ParameterBlock& block : blocks) {
+    for (const std::string& pattern : patterns) {
+      if (block.name.find(pattern) != std::string::npos) {
+        frozen.push_back(block);
+        break;
+      }
+    }
+  }
+  return frozen;
+}
+
 int RunFlSim(const FlSimOptions& o) {
   EvalFlags flags = o.flags;
   flags.protocol = "next-item";
@@ -235,6 +268,21 @@ int RunFlSim(const FlSimOptions& o) {
   }
   auto trainer = node::RecommenderTrainer::Create(dataset->catalog, split, trainer_options, pool);
   if (!trainer.ok()) return ReportError(trainer.status());
+  if (!o.freeze.empty()) {
+    auto frozen = FrozenBlocks((*trainer)->parameter_blocks(), o.freeze);
+    if (!frozen.ok()) return ReportError(frozen.status());
+    size_t frozen_values = 0;
+    for (const fl::ParameterBlock& block : *frozen) {
+      trainer_options.frozen.push_back(block.name);
+      frozen_values += block.size;
+    }
+    MELODAI_LOG_INFO("fl sim: frozen {} ({} of {} values); the federation trains the other {}",
+                     fmt::join(trainer_options.frozen, ", "), frozen_values, (*trainer)->parameter_count(),
+                     (*trainer)->parameter_count() - frozen_values);
+    sim->frozen = std::move(*frozen);
+    trainer = node::RecommenderTrainer::Create(dataset->catalog, split, trainer_options, pool);
+    if (!trainer.ok()) return ReportError(trainer.status());
+  }
   core::Status valid = fl::ValidateSimulationConfig(*sim, **trainer);
   if (!valid.ok()) return ReportError(valid);
   MELODAI_LOG_INFO("fl sim: {}; {} validation queries per evaluation, {} test queries in the final one",
@@ -285,6 +333,7 @@ int RunFlSim(const FlSimOptions& o) {
                               {"local_negatives", o.local_negatives},
                               {"local_negative_alpha", o.local_negative_alpha},
                               {"local_dropout", o.local_dropout},
+                              {"frozen", trainer_options.frozen},
                               {"server_ema", o.server_ema},
                               {"public_clients", o.public_clients},
                               {"public_rounds", o.public_rounds},
@@ -348,7 +397,18 @@ void RegisterFlCommand(CLI::App& app, int& exit_code) {
                   "Negatives drawn ~ item count^alpha, logQ-corrected (0 = uniform)");
   sim->add_option("--local-dropout", options->local_dropout,
                   "Dropout on the states fed to the output layer in local training, seeded masks (0 = off)");
-  sim->add_option("--aggregator", options->aggregator, "fedavg, fedprox, median, trimmed_mean, krum, multi_krum, geometric_median");
+  sim->add_option("--freeze", options->freeze,
+                  "Keep the parameters whose names contain these strings fixed in the (private) run, e.g. "
+                  "--freeze embedding,bias after a warm start; DP noise then covers only the trained rest")
+      ->delimiter(',');
+  sim->add_option("--aggregator", options->aggregator, "fedavg, fedprox, median, trimmed_mean, krum, multi_krum, geometric_median, norm_bounded");
+  sim->add_option("--bound-factor", options->bound_factor,
+                  "norm_bounded: clip every update to this multiple of the round's median update norm");
+  sim->add_option("--min-cosine", options->min_cosine,
+                  "norm_bounded: drop updates whose cosine with the sum of the others is below this "
+                  "(e.g. 0; below -1 = off)");
+  sim->add_option("--weight-cap", options->weight_cap,
+                  "norm_bounded: cap every weight at this multiple of the round's median weight");
   sim->add_option("--trim", options->trim, "Trimmed mean: fraction dropped at each end");
   sim->add_option("--krum-f", options->krum_f, "Krum: Byzantine updates tolerated");
   sim->add_option("--krum-m", options->krum_m, "Multi-Krum: updates averaged (0 = n - f)");

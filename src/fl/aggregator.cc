@@ -14,8 +14,16 @@
 namespace melodai::fl {
 namespace {
 
-constexpr std::array<std::string_view, 7> kAggregatorNames = {
-    "fedavg", "fedprox", "median", "trimmed_mean", "krum", "multi_krum", "geometric_median"};
+constexpr std::array<std::string_view, 8> kAggregatorNames = {
+    "fedavg", "fedprox",    "median",           "trimmed_mean",
+    "krum",   "multi_krum", "geometric_median", "norm_bounded"};
+
+double MedianOf(std::vector<double> values) {
+  MELODAI_CHECK(!values.empty());
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0;
+}
 
 core::Status CheckUpdate(size_t dimension, bool has_previous, ClientId previous, ClientId client,
                          double weight, std::span<const float> update) {
@@ -82,6 +90,7 @@ class RobustAggregator final : public Aggregator {
   void Begin(size_t dimension) override {
     dimension_ = dimension;
     clients_.clear();
+    weights_.clear();
     updates_.clear();
   }
   core::Status Add(ClientId client, double weight, std::span<const float> update) override {
@@ -89,6 +98,7 @@ class RobustAggregator final : public Aggregator {
                                         clients_.empty() ? 0 : clients_.back(), client, weight,
                                         update));
     clients_.push_back(client);
+    weights_.push_back(weight);
     updates_.emplace_back(update.begin(), update.end());
     return core::Status::Ok();
   }
@@ -98,6 +108,7 @@ class RobustAggregator final : public Aggregator {
   AggregatorConfig config_;
   size_t dimension_ = 0;
   std::vector<ClientId> clients_;
+  std::vector<double> weights_;
   std::vector<std::vector<float>> updates_;
 };
 
@@ -147,10 +158,18 @@ core::Result<AggregateResult> RobustAggregator::Finish() {
       result.update = GeometricMedian(views, config_.median_iterations);
       result.selected = clients_;
       break;
+    case AggregatorKind::kNormBounded: {
+      std::vector<size_t> kept;
+      result.update = NormBoundedMean(views, weights_, config_.bound_factor, config_.weight_cap,
+                                      config_.min_cosine, &kept);
+      for (size_t index : kept) result.selected.push_back(clients_[index]);
+      break;
+    }
     default:
       MELODAI_CHECK_MSG(false, "not a robust aggregator");
   }
   clients_.clear();
+  weights_.clear();
   updates_.clear();
   return result;
 }
@@ -179,6 +198,17 @@ core::Status ValidateAggregatorConfig(const AggregatorConfig& config) {
   if (config.median_iterations < 1 || config.median_iterations > 1000) {
     return core::InvalidArgumentError(
         fmt::format("median_iterations {} is outside [1, 1000]", config.median_iterations));
+  }
+  if (!(config.bound_factor > 0.0 && config.bound_factor <= 1000.0)) {
+    return core::InvalidArgumentError(
+        fmt::format("norm bound factor {} is outside (0, 1000]", config.bound_factor));
+  }
+  if (!(config.min_cosine <= 1.0) || std::isnan(config.min_cosine)) {
+    return core::InvalidArgumentError(fmt::format("min cosine {} is above 1", config.min_cosine));
+  }
+  if (!(config.weight_cap > 0.0 && config.weight_cap <= 1000.0)) {
+    return core::InvalidArgumentError(
+        fmt::format("weight cap {} is outside (0, 1000]", config.weight_cap));
   }
   if (static_cast<size_t>(config.kind) >= kAggregatorNames.size()) {
     return core::InvalidArgumentError("unknown aggregator kind");
@@ -346,6 +376,63 @@ std::vector<float> GeometricMedian(UpdateList updates, uint32_t max_iterations, 
   }
   if (iterations != nullptr) *iterations = steps;
   return std::vector<float>(z.begin(), z.end());
+}
+
+}  // namespace melodai::fl
+
+namespace melodai::fl {
+
+std::vector<float> NormBoundedMean(UpdateList updates, std::span<const double> weights,
+                                   double bound_factor, double weight_cap, double min_cosine,
+                                   std::vector<size_t>* kept) {
+  MELODAI_CHECK(!updates.empty());
+  MELODAI_CHECK_EQ(weights.size(), updates.size());
+  const size_t n = updates.size();
+  const size_t dimension = updates[0].size();
+  std::vector<double> norms(n);
+  for (size_t i = 0; i < n; ++i) {
+    MELODAI_CHECK_EQ(updates[i].size(), dimension);
+    MELODAI_CHECK_GT(weights[i], 0.0);
+    double squared = 0.0;
+    for (float value : updates[i]) squared += static_cast<double>(value) * value;
+    norms[i] = std::sqrt(squared);
+  }
+  const double bound = bound_factor * MedianOf(norms);
+  const double cap = weight_cap * MedianOf(std::vector<double>(weights.begin(), weights.end()));
+  std::vector<double> shrink(n);
+  for (size_t i = 0; i < n; ++i) shrink[i] = norms[i] > bound ? bound / norms[i] : 1.0;
+  std::vector<bool> keep(n, true);
+  if (min_cosine >= -1.0 && n >= 2) {
+    // Cosine of b_i = shrink_i x_i with T - b_i, T = sum_j b_j: (b_i.T - |b_i|^2) / (|b_i| |T - b_i|).
+    std::vector<double> total(dimension, 0.0);
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t j = 0; j < dimension; ++j) total[j] += shrink[i] * static_cast<double>(updates[i][j]);
+    }
+    double total_squared = 0.0;
+    for (double value : total) total_squared += value * value;
+    for (size_t i = 0; i < n; ++i) {
+      double dot = 0.0;
+      for (size_t j = 0; j < dimension; ++j) dot += shrink[i] * static_cast<double>(updates[i][j]) * total[j];
+      const double own = shrink[i] * norms[i];
+      const double cross = dot - own * own;                            // b_i . (T - b_i)
+      const double others = std::sqrt(std::max(0.0, total_squared - 2.0 * dot + own * own));  // |T - b_i|
+      const double cosine = own > 0.0 && others > 0.0 ? cross / (own * others) : 0.0;
+      keep[i] = cosine >= min_cosine;
+    }
+  }
+  WeightedSum sum;
+  sum.Reset(dimension);
+  double denominator = 0.0;  // Full weights: shrinking an update does not raise the others' share.
+  if (kept != nullptr) kept->clear();
+  for (size_t i = 0; i < n; ++i) {
+    if (!keep[i]) continue;
+    const double weight = std::min(weights[i], cap);
+    sum.Add(weight * shrink[i], updates[i]);
+    denominator += weight;
+    if (kept != nullptr) kept->push_back(i);
+  }
+  if (denominator == 0.0) return std::vector<float>(dimension, 0.0f);
+  return sum.Divided(denominator);
 }
 
 }  // namespace melodai::fl

@@ -1,8 +1,9 @@
 // MelodAI — licensed under the Apache License 2.0.
 // Aggregation rules: how a round's client updates become one update. Summing rules (FedAvg,
 // FedProx) stream: they accumulate updates in client order and keep one vector. Robust rules
-// (coordinate-wise median, trimmed mean, Krum / Multi-Krum, geometric median) must see every individual update,
-// which secure aggregation hides; Aggregator::needs_individual_updates() makes that explicit.
+// (coordinate-wise median, trimmed mean, Krum / Multi-Krum, geometric median, norm-bounded mean)
+// must see every individual update, which secure aggregation hides;
+// Aggregator::needs_individual_updates() makes that explicit.
 #pragma once
 
 #include <cstdint>
@@ -27,9 +28,11 @@ enum class AggregatorKind : uint8_t {
   kKrum,
   kMultiKrum,
   kGeometricMedian,
+  kNormBounded,
 };
 
-// "fedavg", "fedprox", "median", "trimmed_mean", "krum", "multi_krum", "geometric_median".
+// "fedavg", "fedprox", "median", "trimmed_mean", "krum", "multi_krum", "geometric_median",
+// "norm_bounded".
 std::string_view AggregatorKindName(AggregatorKind kind);
 // The inverse of AggregatorKindName; kInvalidArgument listing the valid names otherwise.
 core::Result<AggregatorKind> ParseAggregatorKind(std::string_view name);
@@ -40,14 +43,21 @@ struct AggregatorConfig {
   uint32_t krum_byzantine = 1;  // Krum: f, the number of Byzantine updates tolerated.
   uint32_t krum_selected = 0;   // Multi-Krum: m, updates averaged (0 = n - f).
   uint32_t median_iterations = 10;  // Geometric median: Weiszfeld iterations at most.
+  // Norm-bounded mean: every update is clipped to bound_factor times the median L2 norm of the
+  // round's updates, and every weight to weight_cap times the median weight.
+  double bound_factor = 1.0;
+  double weight_cap = 4.0;
+  // Norm-bounded mean, optional direction filter: after bounding, drop every update whose
+  // cosine with the sum of all the others is below min_cosine (values below -1 = off).
+  double min_cosine = -2.0;
 };
 
-// kInvalidArgument for a trim fraction outside [0, 0.5) or non-finite, or median_iterations
-// outside [1, 1000].
+// kInvalidArgument for a trim fraction outside [0, 0.5) or non-finite, median_iterations
+// outside [1, 1000], or a bound factor or weight cap outside (0, 1000].
 core::Status ValidateAggregatorConfig(const AggregatorConfig& config);
 
 // True for the rules that need every client's update in the clear (median, trimmed mean,
-// Krum, geometric median): they cannot run on the output of secure aggregation.
+// Krum, geometric median, norm-bounded mean): they cannot run on the output of secure aggregation.
 bool NeedsIndividualUpdates(AggregatorKind kind);
 
 // The outcome of a round's aggregation.
@@ -72,7 +82,8 @@ class Aggregator {
 
   // Starts a round of `dimension`-long updates, discarding any previous state.
   virtual void Begin(size_t dimension) = 0;
-  // Offers one client's update with its weight (examples for FedAvg; robust rules ignore it).
+  // Offers one client's update with its weight (examples for FedAvg and the norm-bounded mean;
+  // the other robust rules ignore it).
   // kInvalidArgument for a wrong length, a non-positive or non-finite weight, a client id not
   // above the previous one, or a non-finite element.
   virtual core::Status Add(ClientId client, double weight, std::span<const float> update) = 0;
@@ -133,5 +144,22 @@ std::vector<size_t> KrumSelect(UpdateList updates, size_t byzantine, size_t sele
 // `iterations` (optional) receives the number of steps taken.
 std::vector<float> GeometricMedian(UpdateList updates, uint32_t max_iterations,
                                    uint32_t* iterations = nullptr);
+// The norm-bounded weighted mean (adaptive norm bounding, after Sun et al. 2019, "Can you really
+// backdoor federated learning?", with the threshold taken from the round itself): with tau =
+// bound_factor * median_i ||x_i|| and c = weight_cap * median_i w_i, the result is
+// sum_i min(w_i, c) * min(1, tau / ||x_i||) * x_i / sum_i min(w_i, c). While honest clients are a
+// majority the median norm is an honest norm, so a scaled update enters with an honest update's
+// length and an inflated weight counts as c at most: K attackers move the result by at most
+// K * c * tau / sum of weights, whatever they send. Unlike the medians it keeps coordinates that
+// few clients touch (the item rows of a recommender).
+// With min_cosine >= -1 a direction filter follows the bounding (in the spirit of FLAME, Nguyen
+// et al. 2022, without its clustering): update i is dropped when the cosine between its bounded
+// form and the sum of the others' bounded forms is below min_cosine. A sign-flipped or scaled-
+// negative update points away from what the honest majority agrees on (the shared dense weights)
+// and falls out; the denominator is the survivors' weight. `kept` (optional) receives the
+// indices that entered. REQUIRES: weights.size() == n, weights > 0.
+std::vector<float> NormBoundedMean(UpdateList updates, std::span<const double> weights,
+                                   double bound_factor, double weight_cap, double min_cosine = -2.0,
+                                   std::vector<size_t>* kept = nullptr);
 
 }  // namespace melodai::fl

@@ -188,5 +188,48 @@ TEST(AggregatorTest, GeometricMedianBoundsOutliersAndKeepsSparseCoordinates) {
   EXPECT_FALSE(ValidateAggregatorConfig(bad).ok());
 }
 
+TEST(AggregatorTest, NormBoundedMeanClipsToTheMedianNormAndCapsWeights) {
+  // Norms 5, 1, 2, 500: median 3.5. Weights 1, 2, 1, 100: median 1.5, cap 4 * 1.5 = 6.
+  // Shrunk: [3, 4] -> [2.1, 2.8]; [0, 1] and [2, 0] stay; [-300, -400] -> [-2.1, -2.8].
+  // (1*[2.1, 2.8] + 2*[0, 1] + 1*[2, 0] + 6*[-2.1, -2.8]) / (1 + 2 + 1 + 6) = [-0.85, -1.2].
+  AggregatorConfig config;
+  config.kind = AggregatorKind::kNormBounded;
+  const std::vector<std::vector<float>> updates = {{3, 4}, {0, 1}, {2, 0}, {-300, -400}};
+  const AggregateResult result = RunRule(config, updates, {1, 2, 1, 100});
+  EXPECT_NEAR(result.update[0], -0.85, 1e-6);
+  EXPECT_NEAR(result.update[1], -1.2, 1e-6);
+  EXPECT_EQ(result.selected, (std::vector<ClientId>{10, 11, 12, 13}));
+  EXPECT_TRUE(NeedsIndividualUpdates(AggregatorKind::kNormBounded));
+  // bound_factor 2 (tau = 7) leaves [3, 4] whole and shrinks the attacker to [-4.2, -5.6]:
+  // (1*[3, 4] + 2*[0, 1] + [2, 0] + 6*[-4.2, -5.6]) / 10 = [-2.02, -2.76].
+  config.bound_factor = 2.0;
+  const AggregateResult wider = RunRule(config, updates, {1, 2, 1, 100});
+  EXPECT_NEAR(wider.update[0], -2.02, 1e-6);
+  EXPECT_NEAR(wider.update[1], -2.76, 1e-6);
+  config.bound_factor = 0.0;
+  EXPECT_FALSE(ValidateAggregatorConfig(config).ok());
+  config.bound_factor = 1.0;
+  config.weight_cap = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_FALSE(ValidateAggregatorConfig(config).ok());
+  EXPECT_EQ(ParseAggregatorKind("norm_bounded").value(), AggregatorKind::kNormBounded);
+}
+
+TEST(AggregatorTest, NormBoundedMeanKeepsSparseCoordinatesUnderScaledAttackers) {
+  // The geometric median's sparse case: five honest unit updates on disjoint coordinates, two
+  // attackers at -100 on every coordinate (norm 100 * sqrt(5)). The median norm is 1, so each
+  // attacker enters as -1/sqrt(5) per coordinate: (1 - 2/sqrt(5)) / 7 on every coordinate, still
+  // positive, where the plain mean is (1 - 200) / 7.
+  std::vector<std::vector<float>> updates(7, std::vector<float>(5, 0.0f));
+  for (size_t i = 0; i < 5; ++i) updates[i][i] = 1.0f;
+  for (size_t i = 5; i < 7; ++i) updates[i].assign(5, -100.0f);
+  const std::vector<double> weights(7, 1.0);
+  const std::vector<float> result = NormBoundedMean(Views(updates), weights, 1.0, 4.0);
+  const double expected = (1.0 - 2.0 / std::sqrt(5.0)) / 7.0;
+  for (size_t j = 0; j < 5; ++j) {
+    EXPECT_NEAR(result[j], expected, 1e-6) << j;
+    EXPECT_GT(result[j], 0.0f) << j;
+  }
+}
+
 }  // namespace
 }  // namespace melodai::fl

@@ -40,6 +40,13 @@ struct EvalMetrics {
   uint64_t queries = 0;
 };
 
+// A named contiguous block of the flat weight vector: values [offset, offset + size).
+struct ParameterBlock {
+  std::string name;
+  size_t offset = 0;
+  size_t size = 0;
+};
+
 // Before/after local fine-tuning of the global model on one client's own data.
 struct PersonalizationResult {
   EvalMetrics global;        // The global model on the client's held-out events.
@@ -59,6 +66,12 @@ class LocalTrainer {
   virtual uint32_t client_count() const = 0;
   // Training examples of a client (0 for a client with nothing to train on).
   virtual uint64_t client_examples(ClientId client) const = 0;
+
+  // The model's named blocks in flat order, tiling [0, parameter_count()); one block called
+  // "weights" unless the trainer knows better.
+  virtual std::vector<ParameterBlock> parameter_blocks() const {
+    return {ParameterBlock{"weights", 0, parameter_count()}};
+  }
 
   // The initial global weights, a pure function of `seed`.
   virtual std::vector<float> InitialWeights(uint64_t seed) const = 0;

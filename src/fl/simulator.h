@@ -89,6 +89,13 @@ struct SimulationConfig {
   uint32_t threads = 1;               // Worker threads (1 = the calling thread only).
   uint32_t parallel_clients = 8;      // Update buffers alive at once (a memory bound).
   uint64_t seed = 1;
+  // Blocks the federation keeps fixed (e.g. item embeddings learnt on public data), in
+  // increasing offset order, not overlapping. Every update is zeroed on them before clipping; DP
+  // noise goes to the other coordinates only (what is released is the trainable part, and its
+  // sensitivity is still S); the server optimizer sees zero there, so the global weights keep
+  // their starting values. The trainer should leave them fixed in local training too
+  // (node::RecommenderTrainerOptions::frozen) so that the trainable part is fitted around them.
+  std::vector<ParameterBlock> frozen;
   // Starting model (e.g. a warm start trained on public data); empty = trainer.InitialWeights(seed).
   std::vector<float> initial_weights;
   // Time source for the wall-time split; SystemClock when null. Never affects results.

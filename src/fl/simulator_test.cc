@@ -36,6 +36,17 @@ SimulationConfig BaseConfig() {
   return config;
 }
 
+// DP with noise multiplier 1 on a tenth of the clients per round, plain or secure.
+SimulationConfig NoisyConfig(uint32_t rounds, bool secure) {
+  SimulationConfig config = BaseConfig();
+  config.rounds = rounds;
+  config.client_fraction = 0.1;
+  config.dp.enabled = true;
+  config.dp.noise_multiplier = 1.0;
+  config.secagg.enabled = secure;
+  return config;
+}
+
 SimulationResult MustRun(const LocalTrainer& trainer, const SimulationConfig& config) {
   core::Result<SimulationResult> result = RunSimulation(trainer, config);
   EXPECT_TRUE(result.ok()) << result.status().ToString();
@@ -141,6 +152,55 @@ TEST(SimulatorTest, SignFlipAndNoiseAttacksAreHandledByTheMedian) {
   }
 }
 
+TEST(SimulatorTest, NormBoundedMeanResistsScalingAndStaysCloseOnSignFlips) {
+  // 3 of 30 clients attack. Scaled updates enter with the median norm, so the norm-bounded mean
+  // ends near the clean model where FedAvg is ruined (see the test above: over 10x); sign flips
+  // have honest norms and only slow the descent. With the cosine filter both attacks are dropped.
+  const LinearRegressionTrainer trainer(SmallWorld());
+  SimulationConfig clean = BaseConfig();
+  clean.aggregator.kind = AggregatorKind::kNormBounded;
+  const double clean_mse = trainer.TestMse(MustRun(trainer, clean).final_weights);
+  for (AttackKind attack : {AttackKind::kScale, AttackKind::kSignFlip}) {
+    SimulationConfig config = clean;
+    config.byzantine.attackers_per_round = 3;
+    config.byzantine.attack = attack;
+    const SimulationResult result = MustRun(trainer, config);
+    EXPECT_EQ(result.rounds[0].aggregated, 30u);
+    // A flipped update subtracts an honest one: 3 of 30 cut the step by a fifth.
+    const double allowed = attack == AttackKind::kScale ? 1.6 : 2.0;
+    EXPECT_LT(trainer.TestMse(result.final_weights), allowed * clean_mse) << AttackKindName(attack);
+    config.aggregator.min_cosine = 0.0;
+    const SimulationResult filtered = MustRun(trainer, config);
+    EXPECT_LT(filtered.rounds[0].aggregated, 30u);
+    EXPECT_LT(trainer.TestMse(filtered.final_weights), 1.1 * clean_mse) << AttackKindName(attack);
+  }
+}
+
+TEST(SimulatorTest, FrozenBlocksKeepTheirValuesAndGetNoNoise) {
+  // The bias (last value) and the first two weights are frozen; DP noise would move them in
+  // every round if it reached them. Central noise and noise shares under secure aggregation.
+  LinearTrainerOptions options = SmallWorld();
+  options.clients = 300;
+  const LinearRegressionTrainer trainer(options);
+  const std::vector<float> start = trainer.InitialWeights(5);
+  for (bool secure : {false, true}) {
+    SimulationConfig config = NoisyConfig(10, secure);
+    config.frozen = {{"w0-1", 0, 2}, {"bias", 8, 1}};
+    const SimulationResult result = MustRun(trainer, config);
+    ASSERT_EQ(result.final_weights.size(), 9u);
+    for (size_t i : {0u, 1u, 8u}) EXPECT_EQ(result.final_weights[i], start[i]) << i << (secure ? " secure" : "");
+    for (size_t i = 2; i < 8; ++i) EXPECT_NE(result.final_weights[i], start[i]) << i;
+  }
+  SimulationConfig overlapping = BaseConfig();
+  overlapping.frozen = {{"a", 0, 3}, {"b", 2, 1}};
+  EXPECT_FALSE(ValidateSimulationConfig(overlapping, trainer).ok());
+  SimulationConfig past_end = BaseConfig();
+  past_end.frozen = {{"a", 8, 2}};
+  const core::Status status = ValidateSimulationConfig(past_end, trainer);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("frozen block 'a'"), std::string::npos) << status.ToString();
+}
+
 TEST(SimulatorTest, ClippingBoundsAScalingAttackUnderSecureAggregation) {
   // The secure path cannot run a robust rule; clipping every update before masking limits each
   // attacker to norm S. Compared with unclipped FedAvg the damage is much smaller.
@@ -196,12 +256,7 @@ TEST(SimulatorTest, DistributedNoiseSharesUnderSecureAggregation) {
   LinearTrainerOptions options = SmallWorld();
   options.clients = 300;
   const LinearRegressionTrainer trainer(options);
-  SimulationConfig config = BaseConfig();
-  config.rounds = 15;
-  config.client_fraction = 0.1;
-  config.dp.enabled = true;
-  config.dp.noise_multiplier = 1.0;
-  config.secagg.enabled = true;
+  const SimulationConfig config = NoisyConfig(15, /*secure=*/true);
   const SimulationResult result = MustRun(trainer, config);
   EXPECT_LT(trainer.TestMse(result.final_weights), 0.2 * trainer.TestMse(trainer.InitialWeights(5)));
   EXPECT_NEAR(result.final_epsilon, ComputeEpsilon(0.1, 1.0, 15, 1e-5).epsilon, 1e-9);

@@ -81,6 +81,14 @@ uint64_t RecommenderTrainer::client_examples(fl::ClientId client) const {
   return length >= 2 ? length - 1 : 0;
 }
 
+std::vector<fl::ParameterBlock> RecommenderTrainer::parameter_blocks() const {
+  std::vector<fl::ParameterBlock> blocks;
+  for (const rec::ParameterBlock& block : model_->parameter_blocks()) {
+    blocks.push_back({block.name, block.offset, block.size});
+  }
+  return blocks;
+}
+
 rec::LocalTrainingOptions RecommenderTrainer::LocalOptions(const fl::LocalTrainConfig& config) const {
   rec::LocalTrainingOptions local;
   local.epochs = config.epochs;
@@ -93,6 +101,7 @@ rec::LocalTrainingOptions RecommenderTrainer::LocalOptions(const fl::LocalTrainC
   local.sampled_negatives = options_.local_negatives;
   local.negative_alpha = options_.local_negative_alpha;
   local.dropout = options_.local_dropout;
+  local.frozen = options_.frozen;
   return local;
 }
 

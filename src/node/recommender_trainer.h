@@ -29,6 +29,9 @@ struct RecommenderTrainerOptions {
   uint32_t local_negatives = 0;      // sampled softmax in local training (0 = full softmax)
   double local_negative_alpha = 0.0; // negatives ~ count^alpha (0 = uniform)
   double local_dropout = 0.0;        // seeded dropout on the output states in local training
+  // Parameter names (rec::FlatNeuralModel::parameter_blocks) local training leaves fixed; pair
+  // with fl::SimulationConfig::frozen so that the server keeps them fixed too.
+  std::vector<std::string> frozen;
   // Next-item validation queries per Evaluate (spread evenly over the validation set; 0 = all).
   size_t eval_queries = 3000;
   // Share of a personalising device's sequence held out: the last max(1, round(f * n)) events.
@@ -54,6 +57,7 @@ class RecommenderTrainer final : public fl::LocalTrainer {
   size_t parameter_count() const override { return model_->parameter_count(); }
   uint32_t client_count() const override { return client_count_; }
   uint64_t client_examples(fl::ClientId client) const override;
+  std::vector<fl::ParameterBlock> parameter_blocks() const override;
   std::vector<float> InitialWeights(uint64_t seed) const override { return model_->InitialWeights(seed); }
   core::Result<fl::LocalTrainResult> TrainClient(fl::ClientId client, std::span<const float> global,
                                                  const fl::LocalTrainConfig& config,

@@ -37,7 +37,17 @@ struct LocalTrainingOptions {
   // Dropout on the states fed to the output layer, with masks drawn from `seed` (LibTorch's own
   // dropout draws from a process-global generator and would break replay); 0 = off.
   double dropout = 0.0;
+  // Parameters (names from FlatNeuralModel::parameter_blocks) that local training leaves
+  // untouched: no gradient is computed for them and their weights come back bit-identical.
+  std::vector<std::string> frozen;
   uint64_t seed = 0;               // order of the device's sequences and the negatives
+};
+
+// One named parameter tensor of the flat vector: values [offset, offset + size).
+struct ParameterBlock {
+  std::string name;
+  size_t offset = 0;
+  size_t size = 0;
 };
 
 struct LocalTrainingResult {
@@ -64,13 +74,16 @@ class FlatNeuralModel {
   virtual const NeuralOptions& options() const = 0;
   virtual size_t parameter_count() const = 0;
   virtual size_t row_count() const = 0;
+  // The named parameter tensors in flat order (they tile [0, parameter_count())), e.g.
+  // "item_embedding.weight", "gru.weight_hh_l0".
+  virtual std::vector<ParameterBlock> parameter_blocks() const = 0;
 
   // Freshly initialised weights, a pure function of `seed`.
   virtual std::vector<float> InitialWeights(uint64_t seed) const = 0;
 
   // Trains `weights` in place on `sequences` (catalogue item ids; items outside the model's
-  // rows are skipped). kInvalidArgument for a wrong size or when no sequence has two known
-  // events; kInternal when LibTorch fails; kFailedPrecondition when the loss diverges.
+  // rows are skipped). kInvalidArgument for a wrong size, a frozen name that is not a parameter,
+  // or when no sequence has two known events; kInternal when LibTorch fails; kFailedPrecondition when the loss diverges.
   virtual core::Result<LocalTrainingResult> TrainLocal(std::span<float> weights,
                                                        const data::Interactions& sequences,
                                                        const LocalTrainingOptions& options) const = 0;

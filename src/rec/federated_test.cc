@@ -5,6 +5,7 @@
 // start, and bad sizes and options are refused.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <thread>
 #include <vector>
@@ -95,6 +96,55 @@ TEST_P(FlatNeuralModelTest, LocalTrainingIsBitIdenticalAcrossRunsAndConcurrentRe
   }
   for (auto& thread : threads) thread.join();
   for (const auto& weights : parallel) EXPECT_EQ(weights, sequential);
+}
+
+TEST_P(FlatNeuralModelTest, FrozenParametersComeBackBitIdenticalAndTheRestTrains) {
+  // Goal: the blocks tile the flat vector; freezing every block whose name mentions an
+  // embedding or a bias leaves exactly those values untouched while the rest moves; the same
+  // replica then trains everything again (trainability is set per run); unknown names are refused.
+  auto model = FlatNeuralModel::Create(TinyOptions(GetParam()), catalog_, train_);
+  ASSERT_TRUE(model.ok());
+  const std::vector<ParameterBlock> blocks = (*model)->parameter_blocks();
+  ASSERT_GE(blocks.size(), 3u);
+  size_t offset = 0;
+  LocalTrainingOptions local;
+  local.epochs = 2;
+  local.learning_rate = 0.1;
+  local.seed = 3;
+  for (const ParameterBlock& block : blocks) {
+    EXPECT_EQ(block.offset, offset) << block.name;
+    offset += block.size;
+    if (block.name.find("embedding") != std::string::npos || block.name.find("bias") != std::string::npos) {
+      local.frozen.push_back(block.name);
+    }
+  }
+  EXPECT_EQ(offset, (*model)->parameter_count());
+  ASSERT_FALSE(local.frozen.empty());
+  ASSERT_LT(local.frozen.size(), blocks.size());
+  const std::vector<float> start = (*model)->InitialWeights(9);
+  std::vector<float> weights = start;
+  ASSERT_TRUE((*model)->TrainLocal(weights, train_, local).ok());
+  for (const ParameterBlock& block : blocks) {
+    const bool frozen = std::find(local.frozen.begin(), local.frozen.end(), block.name) != local.frozen.end();
+    const bool same = std::equal(weights.begin() + static_cast<std::ptrdiff_t>(block.offset),
+                                 weights.begin() + static_cast<std::ptrdiff_t>(block.offset + block.size),
+                                 start.begin() + static_cast<std::ptrdiff_t>(block.offset));
+    EXPECT_EQ(same, frozen) << block.name;
+  }
+  LocalTrainingOptions all = local;
+  all.frozen.clear();
+  std::vector<float> everything = start;
+  ASSERT_TRUE((*model)->TrainLocal(everything, train_, all).ok());
+  for (const ParameterBlock& block : blocks) {
+    EXPECT_FALSE(std::equal(everything.begin() + static_cast<std::ptrdiff_t>(block.offset),
+                            everything.begin() + static_cast<std::ptrdiff_t>(block.offset + block.size),
+                            start.begin() + static_cast<std::ptrdiff_t>(block.offset)))
+        << block.name;
+  }
+  local.frozen = {"no_such_parameter"};
+  auto refused = (*model)->TrainLocal(weights, train_, local);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("no_such_parameter"), std::string::npos);
 }
 
 TEST_P(FlatNeuralModelTest, ProximalTermKeepsTheWeightsNearTheStart) {

@@ -73,10 +73,18 @@ class FlatNeuralModelImpl final : public FlatNeuralModel {
       : layout_(options), row_counts_(std::move(row_counts)) {
     layout_.BuildNetworks(catalog, std::move(item_of_row));
     parameter_count_ = CountParameters(layout_.network());
+    size_t offset = 0;
+    for (const auto& named : layout_.network().named_parameters()) {
+      const auto size = static_cast<size_t>(named.value().numel());
+      blocks_.push_back({named.key(), offset, size});
+      offset += size;
+    }
+    MELODAI_CHECK_EQ(offset, parameter_count_);
   }
 
   const NeuralOptions& options() const override { return layout_.options_; }
   size_t parameter_count() const override { return parameter_count_; }
+  std::vector<ParameterBlock> parameter_blocks() const override { return blocks_; }
   size_t row_count() const override { return layout_.item_of_row_.size(); }
 
   std::vector<float> InitialWeights(uint64_t seed) const override {
@@ -167,6 +175,7 @@ class FlatNeuralModelImpl final : public FlatNeuralModel {
   NeuralModel layout_;  // shapes and row maps only; its weights are never used
   std::vector<double> row_counts_;  // training events per item row (popularity negatives)
   size_t parameter_count_ = 0;
+  std::vector<ParameterBlock> blocks_;  // named_parameters() order = parameters() order
   uint64_t id_ = NextModelId();  // keys the per-thread replicas
 };
 
@@ -288,6 +297,11 @@ core::Result<LocalTrainingResult> FlatNeuralModelImpl::TrainLocal(std::span<floa
   if (!adagrad && options.optimizer != "sgd") {
     return core::InvalidArgumentError(fmt::format("unknown local optimizer '{}' (sgd or adagrad)", options.optimizer));
   }
+  for (const std::string& name : options.frozen) {
+    if (std::none_of(blocks_.begin(), blocks_.end(), [&](const ParameterBlock& b) { return b.name == name; })) {
+      return core::InvalidArgumentError(fmt::format("cannot freeze '{}': the model has no parameter of that name", name));
+    }
+  }
   try {
     at::set_num_threads(1);
     NeuralModel* model = &Replica(weights);
@@ -303,7 +317,15 @@ core::Result<LocalTrainingResult> FlatNeuralModelImpl::TrainLocal(std::span<floa
     if (!session) windows = internal::MakeWindows(rows, layout_.options_.max_length);
     const size_t units = session ? usable.size() : windows.size();
 
-    std::vector<torch::Tensor> parameters = model->network().parameters();
+    // A replica is reused across calls: set every parameter's trainability for this run.
+    for (auto& named : model->network().named_parameters()) {
+      const bool frozen = std::find(options.frozen.begin(), options.frozen.end(), named.key()) != options.frozen.end();
+      named.value().set_requires_grad(!frozen);
+    }
+    std::vector<torch::Tensor> parameters;
+    for (const auto& parameter : model->network().parameters()) {
+      if (parameter.requires_grad()) parameters.push_back(parameter);
+    }
     std::vector<torch::Tensor> start, accumulators;
     if (options.prox_mu > 0.0) {
       for (const auto& parameter : parameters) start.push_back(parameter.detach().clone());

@@ -101,6 +101,16 @@ core::Status ValidateConfig(const SimulationConfig& config, const LocalTrainer& 
     return core::InvalidArgumentError(fmt::format("initial_weights has {} values, the model has {}",
                                                   config.initial_weights.size(), trainer.parameter_count()));
   }
+  size_t frozen_end = 0;
+  for (const ParameterBlock& block : config.frozen) {
+    if (block.size == 0 || block.offset < frozen_end || block.offset > trainer.parameter_count() ||
+        block.size > trainer.parameter_count() - block.offset) {
+      return core::InvalidArgumentError(fmt::format(
+          "frozen block '{}' [{}, +{}) is empty, overlaps the previous one or ends past the model's {} values",
+          block.name, block.offset, block.size, trainer.parameter_count()));
+    }
+    frozen_end = block.offset + block.size;
+  }
   for (float value : config.initial_weights) {
     if (!std::isfinite(value)) return core::InvalidArgumentError("initial_weights has a non-finite value");
   }
@@ -127,6 +137,18 @@ Simulation::Simulation(const LocalTrainer& trainer, const SimulationConfig& conf
     feedback_.emplace(config.compression.error_feedback_clients);
   }
   buffers_.assign(config.parallel_clients, std::vector<float>(dimension_));
+  size_t start = 0;
+  for (const ParameterBlock& block : config.frozen) {
+    if (block.offset > start) trainable_.push_back({start, block.offset - start});
+    start = block.offset + block.size;
+  }
+  if (start < dimension_) trainable_.push_back({start, dimension_ - start});
+}
+
+void Simulation::ZeroFrozen(std::span<float> update) const {
+  for (const ParameterBlock& block : config_.frozen) {
+    std::fill_n(update.begin() + static_cast<std::ptrdiff_t>(block.offset), block.size, 0.0f);
+  }
 }
 
 double Simulation::ClipNorm() const { return config_.dp.enabled ? config_.dp.clip_norm : config_.clip_norm; }
@@ -218,11 +240,12 @@ ClientWork Simulation::DeviceStep(uint32_t round, ClientId client, bool attacker
   work.examples = trained->examples;
   work.loss = trained->loss;
   core::Rng rng = StreamRng(config_.seed, Stream::kDevice, round, client);
+  ZeroFrozen(update);
   if (attacker) ApplyAttack(config_.byzantine, update, rng);
   if (ClipNorm() > 0.0) ClipToNorm(update, ClipNorm());
   if (config_.secagg.enabled && config_.dp.enabled) {
-    AddGaussianNoise(update, NoiseShareStddev(noise_multiplier_, config_.dp.clip_norm, expected_clients_),
-                     rng);
+    AddNoiseOnRanges(trainable_, update,
+                     NoiseShareStddev(noise_multiplier_, config_.dp.clip_norm, expected_clients_), rng);
   }
   if (!config_.secagg.enabled) {
     work.bytes_up = kUpdateHeaderBytes + (CompressionEnabled(config_.compression)

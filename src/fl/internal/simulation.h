@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/rng.h"
 #include "core/thread_pool.h"
+#include "fl/dp.h"
 #include "fl/simulator.h"
 
 namespace melodai::fl::internal {
@@ -31,6 +32,19 @@ enum class Stream : uint64_t {
 core::Rng StreamRng(uint64_t seed, Stream stream, uint64_t round, uint64_t client);
 
 core::Status ValidateConfig(const SimulationConfig& config, const LocalTrainer& trainer);
+
+// [offset, offset + size) ranges of the weight vector.
+struct Range {
+  size_t offset = 0;
+  size_t size = 0;
+};
+
+// Gaussian noise on the given ranges only, drawn in range order: with no frozen block the one
+// range is the whole vector and the draws are those of AddGaussianNoise on all of it.
+template <typename T>
+void AddNoiseOnRanges(const std::vector<Range>& ranges, std::span<T> values, double stddev, core::Rng& rng) {
+  for (const Range& range : ranges) AddGaussianNoise(values.subspan(range.offset, range.size), stddev, rng);
+}
 
 // What one device did in a round.
 struct ClientWork {
@@ -70,6 +84,8 @@ class Simulation {
   core::Status RunRound(uint32_t round, RoundRecord& record);
   core::Result<PersonalizationSummary> Personalize();
   double ClipNorm() const;
+  // Zeroes config_.frozen's blocks of `update`.
+  void ZeroFrozen(std::span<float> update) const;
   // The model the server serves: the moving average when server_ema is on, else the weights.
   const std::vector<float>& Served() const;
   void UpdateAverage();
@@ -90,6 +106,7 @@ class Simulation {
   double sampling_rate_ = 0.0;
   double noise_multiplier_ = 0.0;
   std::vector<std::vector<float>> buffers_;  // parallel_clients update buffers.
+  std::vector<Range> trainable_;             // The complement of config_.frozen, in order.
 };
 
 }  // namespace melodai::fl::internal

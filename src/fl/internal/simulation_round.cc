@@ -123,7 +123,7 @@ core::Result<std::optional<std::vector<float>>> Simulation::AggregatePlain(
   std::optional<std::vector<float>> delta;
   if (config_.dp.enabled) {
     core::Rng noise = StreamRng(config_.seed, Stream::kServerNoise, round, 0);
-    AddGaussianNoise(dp_sum.sum(), noise_multiplier_ * config_.dp.clip_norm, noise);
+    AddNoiseOnRanges(trainable_, dp_sum.sum(), noise_multiplier_ * config_.dp.clip_norm, noise);
     delta = dp_sum.Divided(expected_clients_);
     record.aggregated = static_cast<uint32_t>(accepted.size());
     record.byzantine = static_cast<uint32_t>(attackers.size());
