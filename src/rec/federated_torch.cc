@@ -10,6 +10,7 @@
 #include <cmath>
 #include <atomic>
 #include <mutex>
+#include <map>
 #include <algorithm>
 #include <numeric>
 
@@ -147,10 +148,18 @@ class FlatNeuralModelImpl final : public FlatNeuralModel {
 
   // The output layer's randomness in one local run: sampled negatives (sampler and the
   // log-probabilities of every row) and dropout masks, each from its own generator.
+  // The negative distribution ~ count^alpha over the item rows and its log-probabilities; built
+  // once per alpha and shared read-only by every local run.
+  struct NegativeTable {
+    explicit NegativeTable(std::span<const double> weights) : table(weights) {}
+    core::AliasTable table;
+    torch::Tensor log_q;  // [rows]
+  };
+  std::shared_ptr<const NegativeTable> Negatives(double alpha) const;
+
   struct OutputLoss {
     uint32_t count = 0;  // 0 = full softmax
-    std::unique_ptr<core::AliasTable> table;
-    torch::Tensor log_q;  // [rows]
+    std::shared_ptr<const NegativeTable> negatives;
     core::Rng* rng = nullptr;
     double dropout = 0.0;  // on the states, masks from dropout_rng
     core::Rng* dropout_rng = nullptr;
@@ -176,6 +185,8 @@ class FlatNeuralModelImpl final : public FlatNeuralModel {
   std::vector<double> row_counts_;  // training events per item row (popularity negatives)
   size_t parameter_count_ = 0;
   std::vector<ParameterBlock> blocks_;  // named_parameters() order = parameters() order
+  mutable std::mutex negatives_mutex_;
+  mutable std::map<double, std::shared_ptr<const NegativeTable>> negatives_;  // by alpha
   uint64_t id_ = NextModelId();  // keys the per-thread replicas
 };
 
@@ -185,18 +196,27 @@ FlatNeuralModelImpl::OutputLoss FlatNeuralModelImpl::MakeOutputLoss(const LocalT
   sampler.count = options.sampled_negatives;
   sampler.dropout = options.dropout;
   if (sampler.count == 0) return sampler;
+  sampler.negatives = Negatives(options.negative_alpha);
+  sampler.rng = &rng;
+  return sampler;
+}
+
+std::shared_ptr<const FlatNeuralModelImpl::NegativeTable> FlatNeuralModelImpl::Negatives(double alpha) const {
+  std::lock_guard<std::mutex> lock(negatives_mutex_);
+  auto found = negatives_.find(alpha);
+  if (found != negatives_.end()) return found->second;
   std::vector<double> weights(row_counts_.size());
   double total = 0.0;
   for (size_t row = 0; row < weights.size(); ++row) {
-    weights[row] = options.negative_alpha == 0.0 ? 1.0 : std::pow(row_counts_[row], options.negative_alpha);
+    weights[row] = alpha == 0.0 ? 1.0 : std::pow(row_counts_[row], alpha);
     total += weights[row];
   }
   std::vector<float> log_q(weights.size());
   for (size_t row = 0; row < weights.size(); ++row) log_q[row] = static_cast<float>(std::log(weights[row] / total));
-  sampler.table = std::make_unique<core::AliasTable>(weights);
-  sampler.log_q = torch::tensor(log_q);
-  sampler.rng = &rng;
-  return sampler;
+  auto table = std::make_shared<NegativeTable>(weights);
+  table->log_q = torch::tensor(log_q);
+  negatives_.emplace(alpha, table);
+  return table;
 }
 
 torch::Tensor FlatNeuralModelImpl::SoftmaxLoss(const torch::Tensor& input_states, const std::vector<int64_t>& targets,
@@ -220,7 +240,7 @@ torch::Tensor FlatNeuralModelImpl::SoftmaxLoss(const torch::Tensor& input_states
   // the sampled softmax estimates the full one (Jean et al. 2015).
   std::vector<int64_t> candidates(targets);
   for (uint32_t i = 0; i < sampler.count; ++i) {
-    candidates.push_back(static_cast<int64_t>(sampler.table->Sample(*sampler.rng)));
+    candidates.push_back(static_cast<int64_t>(sampler.negatives->table.Sample(*sampler.rng)));
   }
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
@@ -230,7 +250,7 @@ torch::Tensor FlatNeuralModelImpl::SoftmaxLoss(const torch::Tensor& input_states
   }
   const torch::Tensor index = torch::tensor(candidates, torch::kLong);
   const torch::Tensor logits = states.mm(item_weights.index_select(0, index).t()) +
-                               (item_bias.index_select(0, index) - sampler.log_q.index_select(0, index)).unsqueeze(0);
+                               (item_bias.index_select(0, index) - sampler.negatives->log_q.index_select(0, index)).unsqueeze(0);
   return torch::nn::functional::cross_entropy(logits, torch::tensor(positions, torch::kLong), sum);
 }
 
