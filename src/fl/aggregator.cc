@@ -88,7 +88,6 @@ class RobustAggregator final : public Aggregator {
   AggregatorKind kind() const override { return config_.kind; }
   bool needs_individual_updates() const override { return true; }
   void Begin(size_t dimension) override {
-    if (dimension != dimension_) reference_.clear();
     dimension_ = dimension;
     clients_.clear();
     weights_.clear();
@@ -111,7 +110,6 @@ class RobustAggregator final : public Aggregator {
   std::vector<ClientId> clients_;
   std::vector<double> weights_;
   std::vector<std::vector<float>> updates_;
-  std::vector<double> reference_;  // Norm-bounded mean: moving average of past results (kept across rounds).
 };
 
 core::Result<AggregateResult> RobustAggregator::Finish() {
@@ -163,16 +161,8 @@ core::Result<AggregateResult> RobustAggregator::Finish() {
     case AggregatorKind::kNormBounded: {
       std::vector<size_t> kept;
       result.update = NormBoundedMean(views, weights_, config_.bound_factor, config_.weight_cap,
-                                      config_.min_cosine, reference_, &kept);
+                                      config_.min_cosine, &kept);
       for (size_t index : kept) result.selected.push_back(clients_[index]);
-      if (config_.reference_decay > 0.0) {
-        const double d = config_.reference_decay;
-        const bool first = reference_.size() != dimension_;
-        reference_.resize(dimension_, 0.0);
-        for (size_t j = 0; j < dimension_; ++j) {
-          reference_[j] = first ? result.update[j] : d * reference_[j] + (1.0 - d) * result.update[j];
-        }
-      }
       break;
     }
     default:
@@ -215,10 +205,6 @@ core::Status ValidateAggregatorConfig(const AggregatorConfig& config) {
   }
   if (!(config.min_cosine <= 1.0) || std::isnan(config.min_cosine)) {
     return core::InvalidArgumentError(fmt::format("min cosine {} is above 1", config.min_cosine));
-  }
-  if (!(config.reference_decay >= 0.0 && config.reference_decay < 1.0)) {
-    return core::InvalidArgumentError(
-        fmt::format("reference decay {} is outside [0, 1)", config.reference_decay));
   }
   if (!(config.weight_cap > 0.0 && config.weight_cap <= 1000.0)) {
     return core::InvalidArgumentError(
@@ -398,7 +384,7 @@ namespace melodai::fl {
 
 std::vector<float> NormBoundedMean(UpdateList updates, std::span<const double> weights,
                                    double bound_factor, double weight_cap, double min_cosine,
-                                   std::span<const double> reference, std::vector<size_t>* kept) {
+                                   std::vector<size_t>* kept) {
   MELODAI_CHECK(!updates.empty());
   MELODAI_CHECK_EQ(weights.size(), updates.size());
   const size_t n = updates.size();
@@ -416,17 +402,7 @@ std::vector<float> NormBoundedMean(UpdateList updates, std::span<const double> w
   std::vector<double> shrink(n);
   for (size_t i = 0; i < n; ++i) shrink[i] = norms[i] > bound ? bound / norms[i] : 1.0;
   std::vector<bool> keep(n, true);
-  double reference_squared = 0.0;
-  for (double value : reference) reference_squared += value * value;
-  if (min_cosine >= -1.0 && reference_squared > 0.0) {
-    MELODAI_CHECK_EQ(reference.size(), dimension);
-    for (size_t i = 0; i < n; ++i) {
-      double dot = 0.0;
-      for (size_t j = 0; j < dimension; ++j) dot += static_cast<double>(updates[i][j]) * reference[j];
-      const double cosine = norms[i] > 0.0 ? dot / (norms[i] * std::sqrt(reference_squared)) : 0.0;
-      keep[i] = cosine >= min_cosine;
-    }
-  } else if (min_cosine >= -1.0 && n >= 2) {
+  if (min_cosine >= -1.0 && n >= 2) {
     // Cosine of b_i = shrink_i x_i with T - b_i, T = sum_j b_j: (b_i.T - |b_i|^2) / (|b_i| |T - b_i|).
     std::vector<double> total(dimension, 0.0);
     for (size_t i = 0; i < n; ++i) {

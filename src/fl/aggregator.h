@@ -48,12 +48,8 @@ struct AggregatorConfig {
   double bound_factor = 1.0;
   double weight_cap = 4.0;
   // Norm-bounded mean, optional direction filter: after bounding, drop every update whose
-  // cosine with the reference direction is below min_cosine (values below -1 = off). The
-  // reference is the sum of the round's other updates (reference_decay = 0) or a moving average
-  // of the rule's past results, r <- d r + (1 - d) result (reference_decay = d in (0, 1); the
-  // first round, with no history yet, uses the sum of the others).
+  // cosine with the sum of all the others is below min_cosine (values below -1 = off).
   double min_cosine = -2.0;
-  double reference_decay = 0.0;
 };
 
 // kInvalidArgument for a trim fraction outside [0, 0.5) or non-finite, median_iterations
@@ -158,14 +154,14 @@ std::vector<float> GeometricMedian(UpdateList updates, uint32_t max_iterations,
 // few clients touch (the item rows of a recommender).
 // With min_cosine >= -1 a direction filter follows the bounding (in the spirit of FLAME, Nguyen
 // et al. 2022, without its clustering): update i is dropped when the cosine between its bounded
-// form and the reference is below min_cosine. The reference is `reference` when it is non-empty
-// and non-zero (e.g. the server's memory of past rounds), else the sum of the others' bounded
-// forms. A sign-flipped or scaled-negative update points away from what the honest majority
-// agrees on and falls out; the denominator is the survivors' weight. `kept` (optional) receives
-// the indices that entered. REQUIRES: weights.size() == n, weights > 0, reference empty or n long.
+// form and the sum of the others' bounded forms is below min_cosine. A sign-flipped or
+// scaled-negative update points away from what the honest majority agrees on and falls out; the
+// denominator is the survivors' weight. (A reference built from past rounds' aggregates was
+// tried and fails with adaptive server optimizers: honest updates point back against the last
+// step, the attackers align with it and take the filter over; docs/FL.md §2.) `kept` (optional)
+// receives the indices that entered. REQUIRES: weights.size() == n, weights > 0.
 std::vector<float> NormBoundedMean(UpdateList updates, std::span<const double> weights,
                                    double bound_factor, double weight_cap, double min_cosine = -2.0,
-                                   std::span<const double> reference = {},
                                    std::vector<size_t>* kept = nullptr);
 
 }  // namespace melodai::fl

@@ -231,38 +231,24 @@ TEST(AggregatorTest, NormBoundedMeanKeepsSparseCoordinatesUnderScaledAttackers) 
   }
 }
 
-TEST(AggregatorTest, NormBoundedMeanDropsUpdatesAgainstTheReferenceDirection) {
-  // Norms 1, sqrt(1.25), 1: median 1, so [1, 0.5] is shrunk to [2, 1]/sqrt(5). With reference
-  // [1, 0] the cosines are 1, 2/sqrt(5) and -1: the third update is dropped and the mean of the
-  // other two is [(1 + 2/sqrt(5))/2, (1/sqrt(5))/2].
-  const std::vector<std::vector<float>> updates = {{1, 0}, {1, 0.5}, {-1, 0}};
-  const std::vector<double> weights(3, 1.0);
-  const std::vector<double> reference = {1.0, 0.0};
+TEST(AggregatorTest, NormBoundedMeanDropsUpdatesAgainstTheOthers) {
+  // Norms 1, sqrt(1.25), 0.825, 1: median 1, so [1, 0.5] is shrunk to [2, 1]/sqrt(5). Each
+  // bounded update against the sum of the other three: cosines 0.94, 0.76, 0.76 and -0.996, so
+  // the last is dropped and the result is the mean of the first three.
+  const std::vector<std::vector<float>> updates = {{1, 0}, {1, 0.5}, {0.8f, -0.2f}, {-1, 0}};
+  const std::vector<double> weights(4, 1.0);
   std::vector<size_t> kept;
-  const std::vector<float> result = NormBoundedMean(Views(updates), weights, 1.0, 4.0, 0.0, reference, &kept);
-  EXPECT_EQ(kept, (std::vector<size_t>{0, 1}));
-  EXPECT_NEAR(result[0], (1.0 + 2.0 / std::sqrt(5.0)) / 2.0, 1e-6);
-  EXPECT_NEAR(result[1], 1.0 / std::sqrt(5.0) / 2.0, 1e-6);
-  // Through the aggregator, with a third honest update [0.8, -0.2]: the first round has no
-  // history, so each update is compared with the sum of the others (cosines 0.94, 0.76, 0.76 and
-  // -0.996); the second compares with the first round's result. Both keep the honest three.
-  const std::vector<std::vector<float>> cohort = {{1, 0}, {1, 0.5}, {0.8f, -0.2f}, {-1, 0}};
+  const std::vector<float> result = NormBoundedMean(Views(updates), weights, 1.0, 4.0, 0.0, &kept);
+  EXPECT_EQ(kept, (std::vector<size_t>{0, 1, 2}));
+  EXPECT_NEAR(result[0], (1.0 + 2.0 / std::sqrt(5.0) + 0.8) / 3.0, 1e-6);
+  EXPECT_NEAR(result[1], (1.0 / std::sqrt(5.0) - 0.2) / 3.0, 1e-6);
   AggregatorConfig config;
   config.kind = AggregatorKind::kNormBounded;
   config.min_cosine = 0.0;
-  config.reference_decay = 0.5;
-  std::unique_ptr<Aggregator> aggregator = MakeAggregator(config);
-  for (int round = 0; round < 2; ++round) {
-    aggregator->Begin(2);
-    for (size_t i = 0; i < cohort.size(); ++i) {
-      ASSERT_TRUE(aggregator->Add(static_cast<ClientId>(i), 1.0, cohort[i]).ok());
-    }
-    core::Result<AggregateResult> aggregate = aggregator->Finish();
-    ASSERT_TRUE(aggregate.ok());
-    EXPECT_EQ(aggregate->selected, (std::vector<ClientId>{0, 1, 2})) << round;
-    EXPECT_NEAR(aggregate->update[0], (1.0 + 2.0 / std::sqrt(5.0) + 0.8) / 3.0, 1e-6) << round;
-  }
-  config.reference_decay = 1.0;
+  const AggregateResult through = RunRule(config, updates);
+  EXPECT_EQ(through.selected, (std::vector<ClientId>{10, 11, 12}));
+  EXPECT_EQ(through.input_count, 4u);
+  config.min_cosine = 1.5;
   EXPECT_FALSE(ValidateAggregatorConfig(config).ok());
 }
 
