@@ -400,7 +400,7 @@ void RegisterFlCommand(CLI::App& app, int& exit_code) {
                   "Dropout on the states fed to the output layer in local training, seeded masks (0 = off)");
   sim->add_option("--freeze", options->freeze,
                   "Keep the parameters whose names contain these strings fixed in the (private) run, e.g. "
-                  "--freeze embedding,bias after a warm start; DP noise then covers only the trained rest")
+                  "--freeze item (the item rows) after a warm start; DP noise then covers only the trained rest")
       ->delimiter(',');
   sim->add_option("--aggregator", options->aggregator, "fedavg, fedprox, median, trimmed_mean, krum, multi_krum, geometric_median, norm_bounded");
   sim->add_option("--bound-factor", options->bound_factor,
