@@ -183,32 +183,6 @@ data::ProtocolSplit LimitClients(data::ProtocolSplit split, uint32_t clients) {
   return split;
 }
 
-// The blocks whose names contain one of `patterns`; kInvalidArgument naming the model's blocks
-// when a pattern matches none.
-core::Result<std::vector<fl::ParameterBlock>> FrozenBlocks(const std::vector<fl::ParameterBlock>& blocks,
-                                                          const std::vector<std::string>& patterns) {
-  std::vector<fl::ParameterBlock> frozen;
-  for (const std::string& pattern : patterns) {
-    bool matched = false;
-    for (const fl::ParameterBlock& block : blocks) matched = matched || block.name.find(pattern) != std::string::npos;
-    if (!matched) {
-      std::vector<std::string> names;
-      for (const fl::ParameterBlock& block : blocks) names.push_back(block.name);
-      return core::InvalidArgumentError(fmt::format("--freeze {}: no parameter name contains it (the model has: {})",
-                                                    pattern, fmt::join(names, ", ")));
-    }
-  }
-  for (const fl::ParameterBlock& block : blocks) {
-    for (const std::string& pattern : patterns) {
-      if (block.name.find(pattern) != std::string::npos) {
-        frozen.push_back(block);
-        break;
-      }
-    }
-  }
-  return frozen;
-}
-
 int RunFlSim(const FlSimOptions& o) {
   EvalFlags flags = o.flags;
   flags.protocol = "next-item";
@@ -267,22 +241,20 @@ int RunFlSim(const FlSimOptions& o) {
     sim->initial_weights = std::move(warm->final_weights);
     trainer_options.first_client = o.public_clients;
   }
+  trainer_options.freeze = o.freeze;  // the private run only: the donors above train everything
   auto trainer = node::RecommenderTrainer::Create(dataset->catalog, split, trainer_options, pool);
   if (!trainer.ok()) return ReportError(trainer.status());
-  if (!o.freeze.empty()) {
-    auto frozen = FrozenBlocks((*trainer)->parameter_blocks(), o.freeze);
-    if (!frozen.ok()) return ReportError(frozen.status());
-    size_t frozen_values = 0;
-    for (const fl::ParameterBlock& block : *frozen) {
-      trainer_options.frozen.push_back(block.name);
-      frozen_values += block.size;
-    }
+  sim->frozen = (*trainer)->frozen_blocks();
+  std::vector<std::string> frozen_names;
+  size_t frozen_values = 0;
+  for (const fl::ParameterBlock& block : sim->frozen) {
+    frozen_names.push_back(block.name);
+    frozen_values += block.size;
+  }
+  if (!frozen_names.empty()) {
     MELODAI_LOG_INFO("fl sim: frozen {} ({} of {} values); the federation trains the other {}",
-                     fmt::join(trainer_options.frozen, ", "), frozen_values, (*trainer)->parameter_count(),
+                     fmt::join(frozen_names, ", "), frozen_values, (*trainer)->parameter_count(),
                      (*trainer)->parameter_count() - frozen_values);
-    sim->frozen = std::move(*frozen);
-    trainer = node::RecommenderTrainer::Create(dataset->catalog, split, trainer_options, pool);
-    if (!trainer.ok()) return ReportError(trainer.status());
   }
   core::Status valid = fl::ValidateSimulationConfig(*sim, **trainer);
   if (!valid.ok()) return ReportError(valid);
@@ -334,7 +306,7 @@ int RunFlSim(const FlSimOptions& o) {
                               {"local_negatives", o.local_negatives},
                               {"local_negative_alpha", o.local_negative_alpha},
                               {"local_dropout", o.local_dropout},
-                              {"frozen", trainer_options.frozen},
+                              {"frozen", frozen_names},
                               {"server_ema", o.server_ema},
                               {"public_clients", o.public_clients},
                               {"public_rounds", o.public_rounds},

@@ -11,6 +11,8 @@
 #include <limits>
 #include <numeric>
 
+#include "fl/dp.h"
+
 namespace melodai::fl {
 namespace {
 
@@ -378,10 +380,6 @@ std::vector<float> GeometricMedian(UpdateList updates, uint32_t max_iterations, 
   return std::vector<float>(z.begin(), z.end());
 }
 
-}  // namespace melodai::fl
-
-namespace melodai::fl {
-
 std::vector<float> NormBoundedMean(UpdateList updates, std::span<const double> weights,
                                    double bound_factor, double weight_cap, double min_cosine,
                                    std::vector<size_t>* kept) {
@@ -393,9 +391,7 @@ std::vector<float> NormBoundedMean(UpdateList updates, std::span<const double> w
   for (size_t i = 0; i < n; ++i) {
     MELODAI_CHECK_EQ(updates[i].size(), dimension);
     MELODAI_CHECK_GT(weights[i], 0.0);
-    double squared = 0.0;
-    for (float value : updates[i]) squared += static_cast<double>(value) * value;
-    norms[i] = std::sqrt(squared);
+    norms[i] = L2Norm(updates[i]);
   }
   const double bound = bound_factor * MedianOf(norms);
   const double cap = weight_cap * MedianOf(std::vector<double>(weights.begin(), weights.end()));

@@ -94,7 +94,8 @@ struct SimulationConfig {
   // noise goes to the other coordinates only (what is released is the trainable part, and its
   // sensitivity is still S); the server optimizer sees zero there, so the global weights keep
   // their starting values. The trainer should leave them fixed in local training too
-  // (node::RecommenderTrainerOptions::frozen) so that the trainable part is fitted around them.
+  // (node::RecommenderTrainerOptions::freeze, whose frozen_blocks() fill this field) so that the
+  // trainable part is fitted around them.
   std::vector<ParameterBlock> frozen;
   // Starting model (e.g. a warm start trained on public data); empty = trainer.InitialWeights(seed).
   std::vector<float> initial_weights;

@@ -59,6 +59,7 @@ core::Result<std::unique_ptr<RecommenderTrainer>> RecommenderTrainer::Create(con
   trainer->client_count_ = options.clients > 0 ? options.clients
                                                : static_cast<uint32_t>(split.train.size() - options.first_client);
   MELODAI_ASSIGN_OR_RETURN(trainer->model_, rec::FlatNeuralModel::Create(options.neural, catalog, split.train));
+  MELODAI_RETURN_IF_ERROR(trainer->ResolveFreeze());
   // Evenly spread subset of the validation queries (queries of one sequence are consecutive, so
   // the first N would come from a few playlists only).
   const data::QuerySet& valid = split.valid;
@@ -81,6 +82,29 @@ uint64_t RecommenderTrainer::client_examples(fl::ClientId client) const {
   return length >= 2 ? length - 1 : 0;
 }
 
+core::Status RecommenderTrainer::ResolveFreeze() {
+  const std::vector<fl::ParameterBlock> blocks = parameter_blocks();
+  const auto contains = [](const fl::ParameterBlock& block, const std::string& text) {
+    return block.name.find(text) != std::string::npos;
+  };
+  for (const std::string& text : options_.freeze) {
+    if (std::none_of(blocks.begin(), blocks.end(), [&](const fl::ParameterBlock& b) { return contains(b, text); })) {
+      std::vector<std::string> names;
+      for (const fl::ParameterBlock& block : blocks) names.push_back(block.name);
+      return core::InvalidArgumentError(fmt::format("freeze '{}': no parameter name contains it (the model has: {})",
+                                                    text, fmt::join(names, ", ")));
+    }
+  }
+  for (const fl::ParameterBlock& block : blocks) {
+    if (std::any_of(options_.freeze.begin(), options_.freeze.end(),
+                    [&](const std::string& text) { return contains(block, text); })) {
+      frozen_blocks_.push_back(block);
+      frozen_names_.push_back(block.name);
+    }
+  }
+  return core::Status::Ok();
+}
+
 std::vector<fl::ParameterBlock> RecommenderTrainer::parameter_blocks() const {
   std::vector<fl::ParameterBlock> blocks;
   for (const rec::ParameterBlock& block : model_->parameter_blocks()) {
@@ -101,7 +125,7 @@ rec::LocalTrainingOptions RecommenderTrainer::LocalOptions(const fl::LocalTrainC
   local.sampled_negatives = options_.local_negatives;
   local.negative_alpha = options_.local_negative_alpha;
   local.dropout = options_.local_dropout;
-  local.frozen = options_.frozen;
+  local.frozen = frozen_names_;
   return local;
 }
 

@@ -29,9 +29,10 @@ struct RecommenderTrainerOptions {
   uint32_t local_negatives = 0;      // sampled softmax in local training (0 = full softmax)
   double local_negative_alpha = 0.0; // negatives ~ count^alpha (0 = uniform)
   double local_dropout = 0.0;        // seeded dropout on the output states in local training
-  // Parameter names (rec::FlatNeuralModel::parameter_blocks) local training leaves fixed; pair
-  // with fl::SimulationConfig::frozen so that the server keeps them fixed too.
-  std::vector<std::string> frozen;
+  // Local training leaves fixed every parameter whose name (rec::FlatNeuralModel::
+  // parameter_blocks) contains one of these strings; pair with fl::SimulationConfig::frozen =
+  // frozen_blocks() so that the server keeps them fixed too.
+  std::vector<std::string> freeze;
   // Next-item validation queries per Evaluate (spread evenly over the validation set; 0 = all).
   size_t eval_queries = 3000;
   // Share of a personalising device's sequence held out: the last max(1, round(f * n)) events.
@@ -46,8 +47,9 @@ struct RecommenderTrainerOptions {
 // Borrowed: `catalog` and `split` outlive the trainer; `pool` runs evaluations.
 class RecommenderTrainer final : public fl::LocalTrainer {
  public:
-  // kInvalidArgument for invalid options, an empty training split, or validation or test splits
-  // that are not (non-empty) next-item queries.
+  // kInvalidArgument for invalid options, an empty training split, validation or test splits
+  // that are not (non-empty) next-item queries, or a `freeze` string no parameter name contains
+  // (the message lists the names).
   static core::Result<std::unique_ptr<RecommenderTrainer>> Create(const data::Catalog& catalog,
                                                                   const data::ProtocolSplit& split,
                                                                   const RecommenderTrainerOptions& options,
@@ -58,6 +60,8 @@ class RecommenderTrainer final : public fl::LocalTrainer {
   uint32_t client_count() const override { return client_count_; }
   uint64_t client_examples(fl::ClientId client) const override;
   std::vector<fl::ParameterBlock> parameter_blocks() const override;
+  // The blocks `freeze` selected, in flat order.
+  const std::vector<fl::ParameterBlock>& frozen_blocks() const { return frozen_blocks_; }
   std::vector<float> InitialWeights(uint64_t seed) const override { return model_->InitialWeights(seed); }
   core::Result<fl::LocalTrainResult> TrainClient(fl::ClientId client, std::span<const float> global,
                                                  const fl::LocalTrainConfig& config,
@@ -80,6 +84,8 @@ class RecommenderTrainer final : public fl::LocalTrainer {
   core::Result<fl::EvalMetrics> EvaluateOn(std::span<const float> weights, const data::QuerySet& queries,
                                            bool exclude_history) const;
   rec::LocalTrainingOptions LocalOptions(const fl::LocalTrainConfig& config) const;
+  // Fills frozen_blocks_ / frozen_names_ from options_.freeze.
+  core::Status ResolveFreeze();
 
   const data::Catalog& catalog_;
   const data::ProtocolSplit& split_;
@@ -88,6 +94,8 @@ class RecommenderTrainer final : public fl::LocalTrainer {
   std::unique_ptr<rec::FlatNeuralModel> model_;
   data::QuerySet eval_queries_;  // the evenly spread subset of split_.valid
   uint32_t client_count_ = 0;    // client c is training sequence options_.first_client + c
+  std::vector<fl::ParameterBlock> frozen_blocks_;  // resolved from options_.freeze at Create
+  std::vector<std::string> frozen_names_;          // their names, for LocalTrainingOptions::frozen
 };
 
 }  // namespace melodai::node

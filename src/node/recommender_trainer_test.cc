@@ -5,6 +5,8 @@
 // a device on its own history, and bad ids and sizes are refused.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -112,6 +114,35 @@ TEST_F(RecommenderTrainerTest, BadIdsSizesAndSplitsAreRefused) {
   absurd.personalization_holdout = 1.5;
   EXPECT_EQ(RecommenderTrainer::Create(catalog_, split_, absurd, pool).status().code(),
             core::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RecommenderTrainerTest, FreezeSelectsBlocksByNameAndLocalTrainingKeepsThem) {
+  // "item" selects the item rows and biases of GRU4Rec; a device's update is zero on them and
+  // not on the GRU; a string no parameter name contains is refused with the names listed.
+  core::ThreadPool pool(1);
+  RecommenderTrainerOptions frozen = options_;
+  frozen.freeze = {"item"};
+  auto trainer = RecommenderTrainer::Create(catalog_, split_, frozen, pool);
+  ASSERT_TRUE(trainer.ok()) << trainer.status().ToString();
+  std::vector<std::string> names;
+  for (const fl::ParameterBlock& block : (*trainer)->frozen_blocks()) names.push_back(block.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"item_weights", "item_bias"}));
+  const std::vector<float> global = (*trainer)->InitialWeights(1);
+  std::vector<float> update(global.size());
+  fl::LocalTrainConfig local;
+  local.learning_rate = 0.1;
+  ASSERT_TRUE((*trainer)->TrainClient(0, global, local, update).ok());
+  size_t frozen_end = 0;
+  for (const fl::ParameterBlock& block : (*trainer)->frozen_blocks()) {
+    for (size_t i = block.offset; i < block.offset + block.size; ++i) ASSERT_EQ(update[i], 0.0f) << block.name;
+    frozen_end = std::max(frozen_end, block.offset + block.size);
+  }
+  EXPECT_TRUE(std::any_of(update.begin() + static_cast<std::ptrdiff_t>(frozen_end), update.end(),
+                          [](float value) { return value != 0.0f; }));
+  frozen.freeze = {"no_such_block"};
+  auto refused = RecommenderTrainer::Create(catalog_, split_, frozen, pool);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("item_weights"), std::string::npos) << refused.status().ToString();
 }
 
 TEST_F(RecommenderTrainerTest, ClientRangesShareOneLayoutAndAWarmStartCarriesOver) {
