@@ -126,6 +126,34 @@ INSTANTIATE_TEST_SUITE_P(All, NeuralArchitectureTest,
                                            NeuralArchitecture::kSasRec, NeuralArchitecture::kTransGru),
                          [](const auto& test_info) { return std::string(NeuralArchitectureName(test_info.param)); });
 
+// Session-parallel training: when one long session is left running alone at the end of an
+// epoch, each of its events must weigh what one row of a full mini-batch weighs. Here the long
+// session is noise (random items) five times as long as the rest of the epoch; if its steps were
+// normalised by the one row still running, the model would learn the noise and forget the
+// chains (with GRU4Rec's BPR-max it diverged on MPD this way).
+TEST(SessionTrainingTest, ALongSessionAloneAtTheEndOfAnEpochDoesNotDrownTheRest) {
+  const data::Catalog catalog = testing::TinyWorldCatalog();
+  data::Interactions train = testing::TinyWorldChains(1);
+  std::vector<ItemId> noise;
+  uint64_t state = 99;
+  for (int i = 0; i < 1000; ++i) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    noise.push_back(static_cast<ItemId>((state >> 33) % 20));
+  }
+  train.Append(noise, {}, {}, 400, "noise");
+  NeuralOptions options = TinyOptions(NeuralArchitecture::kGru4Rec);
+  options.loss = "bpr-max";
+  options.elu_param = 0.5;
+  options.bpreg = 1.95;
+  options.n_epochs = 4;
+  auto model = NeuralRecommender::Create(options);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  core::ThreadPool pool(2);
+  const core::Status fitted = (*model)->Fit(catalog, train, pool);
+  ASSERT_TRUE(fitted.ok()) << fitted.ToString();
+  EXPECT_GE(testing::TinyWorldNextItemAccuracy(**model, catalog), 0.9);
+}
+
 TEST(NeuralModelFileTest, BadFilesAreRefusedWithTheReason) {
   const data::Catalog catalog = testing::TinyWorldCatalog();
   core::ThreadPool pool(1);

@@ -205,7 +205,7 @@ class SessionTrainer {
  private:
   EpochTotals RunEpoch(uint32_t epoch, double lr);
   double Step(const std::vector<int64_t>& inputs, const std::vector<int64_t>& targets, torch::Tensor& hidden,
-              core::Rng& rng, double lr);
+              core::Rng& rng, double lr, double slots);
 
   NeuralModel& model_;
   const data::Interactions& train_;          // in model rows
@@ -219,8 +219,12 @@ class SessionTrainer {
   AdagradState weights_state_, bias_state_, input_state_;
 };
 
+// `slots` is the mini-batch width the epoch started with. The loss is divided by it, not by the
+// rows still running: at the end of an epoch only a few long sessions are left, and dividing by
+// their count would give each of their events up to `slots` times the weight of an event in a
+// full batch (on MPD, with playlists of up to 250 tracks, that tail made BPR-max diverge).
 double SessionTrainer::Step(const std::vector<int64_t>& inputs, const std::vector<int64_t>& targets,
-                            torch::Tensor& hidden, core::Rng& rng, double lr) {
+                            torch::Tensor& hidden, core::Rng& rng, double lr, double slots) {
   const NeuralOptions& options = model_.options_;
   SessionNetImpl& net = *model_.session_;
   const auto batch = static_cast<int64_t>(inputs.size());
@@ -259,7 +263,7 @@ double SessionTrainer::Step(const std::vector<int64_t>& inputs, const std::vecto
     loss = CrossEntropyLoss(scores, log_q, options.logq);
   }
   for (auto& parameter : dense_) parameter.mutable_grad() = torch::Tensor();
-  (loss / static_cast<double>(batch)).backward();
+  (loss / slots).backward();
   torch::NoGradGuard no_grad;
   ClipDense(dense_, options.clip_norm);
   for (size_t i = 0; i < dense_.size(); ++i) {
@@ -297,7 +301,7 @@ EpochTotals SessionTrainer::RunEpoch(uint32_t epoch, double lr) {
       inputs.push_back(items[slots.position[b]]);
       targets.push_back(items[slots.position[b] + 1]);
     }
-    const double loss = Step(inputs, targets, hidden, rng, lr);
+    const double loss = Step(inputs, targets, hidden, rng, lr, static_cast<double>(batch));
     totals.loss += loss;
     totals.events += inputs.size();
     // Advance; finished sessions hand their slot to the next one (hidden row reset) or leave.
