@@ -12,6 +12,7 @@
 #include <functional>
 #include <limits>
 #include <span>
+#include <type_traits>
 
 #include "rec/als.h"
 #include "rec/bpr.h"
@@ -31,12 +32,14 @@ struct Parameter {
   std::function<core::Status(std::string_view text)> parse;
 };
 
-std::function<core::Status(std::string_view)> Unsigned(uint32_t& field) {
+template <typename Integer>
+std::function<core::Status(std::string_view)> Unsigned(Integer& field) {
+  static_assert(std::is_unsigned_v<Integer>);
   return [&field](std::string_view text) {
-    uint32_t value = 0;
+    Integer value = 0;
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
-      return core::InvalidArgumentError("expected an unsigned 32-bit integer");
+      return core::InvalidArgumentError(fmt::format("expected an unsigned {}-bit integer", 8 * sizeof(Integer)));
     }
     field = value;
     return core::Status::Ok();
@@ -175,6 +178,7 @@ std::function<core::Status(std::string_view)> Text(std::string& field) {
 
 std::vector<Parameter> NeuralParameters(NeuralOptions& options) {
   std::vector<Parameter> parameters = {
+      {"seed", Unsigned(options.seed)},  // the model's own seed; defaults to the split's --seed
       {"n_epochs", Unsigned(options.n_epochs)},
       {"batch_size", Unsigned(options.batch_size)},
       {"learning_rate", Real(options.learning_rate)},
