@@ -213,6 +213,7 @@ std::vector<Parameter> NeuralParameters(NeuralOptions& options) {
     });
     if (options.architecture == NeuralArchitecture::kTransGru) {
       parameters.push_back({"branches", Text(options.branches)});
+      parameters.push_back({"fusion", Text(options.fusion)});
     }
   }
   return parameters;

@@ -68,6 +68,11 @@ struct NeuralOptions {
   // TransGRU branches: "both" (the model), "transformer" or "gru" (ablations with the same
   // fusion head).
   std::string branches = "both";
+  // TransGRU fusion: "residual" (the model) adds the branch states to the fusion head's output,
+  // so the head learns a correction on top of the branches, and feeds the GRU the same
+  // unit-scale item embedding as the Transformer; "plain" is the earlier design (the head's
+  // output alone, the GRU fed ReLU(Linear(E))), kept for the ablation.
+  std::string fusion = "residual";
 
   static NeuralOptions Defaults(NeuralArchitecture architecture);
   // kInvalidArgument naming the first absurd value.

@@ -102,6 +102,7 @@ AttentionNetImpl::AttentionNetImpl(int64_t items, int64_t artists, const NeuralO
   use_gru = transgru && options.branches != "transformer";
   use_fusion = transgru;
   use_artist = transgru;
+  residual_fusion = transgru && options.fusion == "residual";
   item_embedding = register_module(
       "item_embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(items + 1, dim).padding_idx(items)));
   {
@@ -155,15 +156,24 @@ torch::Tensor AttentionNetImpl::Forward(const WindowBatch& batch) {
     branches.push_back(encoder_norm->forward(x) * keep);
   }
   if (use_gru) {
-    torch::Tensor x = torch::cat({input_dropout->forward(items), batch.feedback}, -1);
-    x = torch::relu(gru_input->forward(x)) * keep;
+    torch::Tensor x;
+    if (residual_fusion) {
+      x = torch::cat({input_dropout->forward(items * std::sqrt(static_cast<double>(dim))), batch.feedback}, -1);
+      x = gru_input->forward(x) * keep;
+    } else {
+      x = torch::cat({input_dropout->forward(items), batch.feedback}, -1);
+      x = torch::relu(gru_input->forward(x)) * keep;
+    }
     branches.push_back(std::get<0>(gru->forward(x)) * keep);
   }
   torch::Tensor states = branches.size() == 1 ? branches[0] : torch::cat(branches, -1);
   if (!use_fusion) return states;
   const torch::Tensor aligned = fusion->forward(fusion_input_norm->forward(states), mask);
-  states = fusion_norm->forward(states + aligned);
-  return head->forward(states) * keep;
+  torch::Tensor fused = head->forward(fusion_norm->forward(states + aligned));
+  if (residual_fusion) {
+    for (const torch::Tensor& branch : branches) fused = fused + branch;
+  }
+  return fused * keep;
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> NamedParameters(torch::nn::Module& module) {

@@ -100,6 +100,9 @@ core::Status NeuralOptions::Validate() const {
     if (branches != "both" && branches != "transformer" && branches != "gru") {
       return bad("branches", branches, "both, transformer or gru");
     }
+    if (fusion != "residual" && fusion != "plain") {
+      return bad("fusion", fusion, "residual or plain");
+    }
     if (architecture == NeuralArchitecture::kTransGru && branches != "both" && (2 * dim) % heads != 0) {
       return bad("heads", heads, "a divisor of 2 * dim");
     }
@@ -121,9 +124,9 @@ std::string NeuralOptions::ToJson() const {
         constrained_embedding, embedding);
   } else {
     json += fmt::format(
-        R"("dim":{},"blocks":{},"heads":{},"max_length":{},"dropout":{},"branches":"{}","n_sample":{},)"
+        R"("dim":{},"blocks":{},"heads":{},"max_length":{},"dropout":{},"branches":"{}","fusion":"{}","n_sample":{},)"
         R"("sample_alpha":{}}})",
-        dim, blocks, heads, max_length, dropout, branches, n_sample, sample_alpha);
+        dim, blocks, heads, max_length, dropout, branches, fusion, n_sample, sample_alpha);
   }
   return json;
 }

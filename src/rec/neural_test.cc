@@ -2,7 +2,7 @@
 // Tests of the neural recommenders through their public interface: every architecture learns
 // a tiny deterministic world (overfit), training is reproducible for a seed, a saved model
 // reloads to bit-identical scores, and bad model files and options are refused with clear
-// errors. Module shapes and gradients are tested in neural_nets_test.cc.
+// errors. Module shapes and gradients are tested in neural_nets_torch_test.cc.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -190,6 +190,16 @@ TEST(NeuralModelFileTest, BadFilesAreRefusedWithTheReason) {
   auto corrupt = NeuralRecommender::Load(write("flipped.bin", flipped), catalog);
   ASSERT_FALSE(corrupt.ok());
   EXPECT_NE(corrupt.status().message().find("checksum"), std::string::npos) << corrupt.status().ToString();
+
+  std::string old_version = *bytes;
+  const size_t magic_at = old_version.find("MELODAI-NEURAL-2");
+  ASSERT_NE(magic_at, std::string::npos);
+  old_version[magic_at + 15] = '1';
+  auto outdated = NeuralRecommender::Load(write("version1.bin", old_version), catalog);
+  ASSERT_FALSE(outdated.ok());
+  EXPECT_NE(outdated.status().message().find("format MELODAI-NEURAL-1 is not the supported MELODAI-NEURAL-2"),
+            std::string::npos)
+      << outdated.status().ToString();
 
   const data::Catalog other = testing::TinyWorldCatalog(testing::kTinyWorldItems + 1);
   auto wrong_catalog = NeuralRecommender::Load(good, other);

@@ -29,7 +29,9 @@ core::Result<std::unique_ptr<NeuralRecommender>> NeuralRecommender::Create(const
 namespace internal {
 namespace {
 
-constexpr std::string_view kCheckpointMagic = "MELODAI-NEURAL-1";
+// Version 2 added the TransGRU `fusion` option.
+constexpr std::string_view kCheckpointMagic = "MELODAI-NEURAL-2";
+constexpr std::string_view kCheckpointFamily = "MELODAI-NEURAL-";
 constexpr size_t kMaxTensors = 4096;
 constexpr size_t kMaxTensorDims = 4;
 constexpr size_t kMaxTensorElements = size_t{1} << 31;
@@ -461,6 +463,7 @@ void EncodeOptions(const NeuralOptions& o, core::ByteWriter& w) {
   w.PutU32(o.max_length);
   w.PutF64(o.dropout);
   w.PutString(o.branches);
+  w.PutString(o.fusion);
 }
 
 core::Status DecodeOptions(core::ByteReader& r, NeuralOptions& o) {
@@ -498,6 +501,7 @@ core::Status DecodeOptions(core::ByteReader& r, NeuralOptions& o) {
   MELODAI_RETURN_IF_ERROR(r.GetU32(o.max_length, "max_length"));
   MELODAI_RETURN_IF_ERROR(r.GetF64(o.dropout, "dropout"));
   MELODAI_RETURN_IF_ERROR(r.GetString(o.branches, "branches", 32));
+  MELODAI_RETURN_IF_ERROR(r.GetString(o.fusion, "fusion", 32));
   core::Status valid = o.Validate();
   if (!valid.ok()) return core::DataLossError(fmt::format("stored options are invalid: {}", valid.message()));
   return core::Status::Ok();
@@ -588,8 +592,12 @@ core::Result<std::unique_ptr<NeuralRecommender>> NeuralRecommender::Load(const s
   const std::string_view body(bytes.data(), bytes.size() - 8);
   core::ByteReader reader(body);
   std::string magic;
-  if (!reader.GetString(magic, "magic", 64).ok() || magic != internal::kCheckpointMagic) {
+  if (!reader.GetString(magic, "magic", 64).ok() || !magic.starts_with(internal::kCheckpointFamily)) {
     return core::DataLossError(fmt::format("{}: not a MelodAI neural model file (bad magic)", file));
+  }
+  if (magic != internal::kCheckpointMagic) {
+    return core::DataLossError(fmt::format("{}: model file format {} is not the supported {}; train the model again",
+                                           file, magic, internal::kCheckpointMagic));
   }
   if (core::Hash64(body) != stored_checksum) {
     return core::DataLossError(fmt::format("{}: checksum mismatch (the file is corrupt or truncated)", file));

@@ -75,10 +75,12 @@ TORCH_MODULE(EncoderBlock);
 //   SASRec:   X = E[x]·sqrt(D) + P[t] -> dropout -> `blocks` causal encoder blocks
 //             -> LayerNorm -> S [B, L, D]
 //   TransGRU: T = encoder blocks(E[x]·sqrt(D) + A[artist(x)] + P[t]) -> LayerNorm [B, L, D]
-//             G = GRU(ReLU(Linear([E[x] ; feedback(x)])))            [B, L, D]
+//             G = GRU(Linear([E[x]·sqrt(D) ; feedback(x)]))          [B, L, D]
 //             C = [T ; G] (or one of them for the ablations)         [B, L, W], W = 2D or D
 //             Z = causal multi-head self-attention(LN(C))  (shared alignment layer)
-//             S = FFN(LayerNorm(C + Z)) -> D                         [B, L, D]
+//             S = FFN(LayerNorm(C + Z)) -> D, + T + G (residual)     [B, L, D]
+//             fusion "plain" (the earlier design): G = GRU(ReLU(Linear([E[x] ; f]))) and
+//             S without the residual T + G.
 //   scores = S E^T + b                                                [B, L, N]
 struct AttentionNetImpl : torch::nn::Module {
   AttentionNetImpl(int64_t items, int64_t artists, const NeuralOptions& options);
@@ -86,6 +88,7 @@ struct AttentionNetImpl : torch::nn::Module {
   torch::Tensor Forward(const WindowBatch& batch);
 
   bool use_transformer = true, use_gru = false, use_fusion = false, use_artist = false;
+  bool residual_fusion = false;  // TransGRU fusion "residual" (see NeuralOptions::fusion)
   int64_t dim = 64, max_length = 50, items_ = 0;
   torch::nn::Embedding item_embedding{nullptr}, artist_embedding{nullptr},
       position_embedding{nullptr};
