@@ -116,7 +116,6 @@ TEST(SessionNetTest, StepShapesAndGradients) {
         const torch::Tensor table = constrained ? net->item_weights : net->input_table;
         const torch::Tensor state = net->Step(table.index_select(0, rows), hidden);
         EXPECT_EQ(state.sizes(), (std::vector<int64_t>{4, 6})) << label;
-        // The same item from the same state gives the same row (rows 0 and 2 differ only by h).
         EXPECT_TRUE(state.isfinite().all().item<bool>()) << label;
       }
       // item_bias scores items and is not used by a step; unconstrained steps read input_table.
