@@ -245,12 +245,9 @@ int RunFlSim(const FlSimOptions& o) {
   auto trainer = node::RecommenderTrainer::Create(dataset->catalog, split, trainer_options, pool);
   if (!trainer.ok()) return ReportError(trainer.status());
   sim->frozen = (*trainer)->frozen_blocks();
-  std::vector<std::string> frozen_names;
+  const std::vector<std::string>& frozen_names = (*trainer)->frozen_names();
   size_t frozen_values = 0;
-  for (const fl::ParameterBlock& block : sim->frozen) {
-    frozen_names.push_back(block.name);
-    frozen_values += block.size;
-  }
+  for (const fl::ParameterBlock& block : sim->frozen) frozen_values += block.size;
   if (!frozen_names.empty()) {
     MELODAI_LOG_INFO("fl sim: frozen {} ({} of {} values); the federation trains the other {}",
                      fmt::join(frozen_names, ", "), frozen_values, (*trainer)->parameter_count(),

@@ -62,6 +62,8 @@ class RecommenderTrainer final : public fl::LocalTrainer {
   std::vector<fl::ParameterBlock> parameter_blocks() const override;
   // The blocks `freeze` selected, in flat order.
   const std::vector<fl::ParameterBlock>& frozen_blocks() const { return frozen_blocks_; }
+  // Their names, as local training receives them.
+  const std::vector<std::string>& frozen_names() const { return frozen_names_; }
   std::vector<float> InitialWeights(uint64_t seed) const override { return model_->InitialWeights(seed); }
   core::Result<fl::LocalTrainResult> TrainClient(fl::ClientId client, std::span<const float> global,
                                                  const fl::LocalTrainConfig& config,

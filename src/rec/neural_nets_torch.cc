@@ -147,9 +147,12 @@ torch::Tensor AttentionNetImpl::Forward(const WindowBatch& batch) {
   const torch::Tensor items = item_embedding->forward(batch.items);  // [B, L, D]
   const torch::Tensor mask = AttentionMask(batch.padding);           // [B, 1, L, L]
   const torch::Tensor keep = batch.padding.logical_not().unsqueeze(-1).to(torch::kFloat);
+  // The unit-scale embedding E[x]·sqrt(D), read by the Transformer and by the residual GRU.
+  torch::Tensor scaled;
+  if (use_transformer || residual_fusion) scaled = items * std::sqrt(static_cast<double>(dim));
   std::vector<torch::Tensor> branches;
   if (use_transformer) {
-    torch::Tensor x = items * std::sqrt(static_cast<double>(dim)) + position_embedding->forward(positions);
+    torch::Tensor x = scaled + position_embedding->forward(positions);
     if (use_artist) x = x + artist_embedding->forward(batch.artists);
     x = input_dropout->forward(x) * keep;
     for (const auto& block : *encoder) x = block->as<EncoderBlockImpl>()->forward(x, mask) * keep;
@@ -158,7 +161,7 @@ torch::Tensor AttentionNetImpl::Forward(const WindowBatch& batch) {
   if (use_gru) {
     torch::Tensor x;
     if (residual_fusion) {
-      x = torch::cat({input_dropout->forward(items * std::sqrt(static_cast<double>(dim))), batch.feedback}, -1);
+      x = torch::cat({input_dropout->forward(scaled), batch.feedback}, -1);
       x = gru_input->forward(x) * keep;
     } else {
       x = torch::cat({input_dropout->forward(items), batch.feedback}, -1);
