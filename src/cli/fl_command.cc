@@ -40,6 +40,7 @@ struct FlSimOptions {
   uint32_t local_negatives = 0;
   double local_negative_alpha = 0.0;
   double local_dropout = 0.0;
+  std::string local_loss = "cross-entropy";
   std::vector<std::string> freeze;  // substrings of parameter names the private run keeps fixed
   std::string aggregator = "fedavg";
   double trim = 0.1;
@@ -212,6 +213,7 @@ int RunFlSim(const FlSimOptions& o) {
   trainer_options.local_negatives = o.local_negatives;
   trainer_options.local_negative_alpha = o.local_negative_alpha;
   trainer_options.local_dropout = o.local_dropout;
+  trainer_options.local_loss = o.local_loss;
   trainer_options.eval_queries = o.eval_queries;
   if (o.public_clients > 0 && o.public_rounds == 0) {
     return ReportError(core::InvalidArgumentError("--public-clients needs --public-rounds >= 1"));
@@ -303,6 +305,7 @@ int RunFlSim(const FlSimOptions& o) {
                               {"local_negatives", o.local_negatives},
                               {"local_negative_alpha", o.local_negative_alpha},
                               {"local_dropout", o.local_dropout},
+                              {"local_loss", o.local_loss},
                               {"frozen", frozen_names},
                               {"server_ema", o.server_ema},
                               {"public_clients", o.public_clients},
@@ -365,6 +368,10 @@ void RegisterFlCommand(CLI::App& app, int& exit_code) {
                   "Sampled softmax in local training: targets + N negatives per step (0 = full softmax)");
   sim->add_option("--local-negative-alpha", options->local_negative_alpha,
                   "Negatives drawn ~ item count^alpha, logQ-corrected (0 = uniform)");
+  sim->add_option("--local-loss", options->local_loss,
+                  "Local loss: cross-entropy, or bpr-max (GRU4Rec's ranking loss over the same candidates, with "
+                  "the model's bpreg and elu_param)")
+      ->check(CLI::IsMember({"cross-entropy", "bpr-max"}));
   sim->add_option("--local-dropout", options->local_dropout,
                   "Dropout on the states fed to the output layer in local training, seeded masks (0 = off)");
   sim->add_option("--freeze", options->freeze,

@@ -125,6 +125,7 @@ rec::LocalTrainingOptions RecommenderTrainer::LocalOptions(const fl::LocalTrainC
   local.sampled_negatives = options_.local_negatives;
   local.negative_alpha = options_.local_negative_alpha;
   local.dropout = options_.local_dropout;
+  local.loss = options_.local_loss;
   local.frozen = frozen_names_;
   return local;
 }

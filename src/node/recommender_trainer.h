@@ -29,6 +29,7 @@ struct RecommenderTrainerOptions {
   uint32_t local_negatives = 0;      // sampled softmax in local training (0 = full softmax)
   double local_negative_alpha = 0.0; // negatives ~ count^alpha (0 = uniform)
   double local_dropout = 0.0;        // seeded dropout on the output states in local training
+  std::string local_loss = "cross-entropy";  // or "bpr-max" (rec::LocalTrainingOptions::loss)
   // Local training leaves fixed every parameter whose name (rec::FlatNeuralModel::
   // parameter_blocks) contains one of these strings; pair with fl::SimulationConfig::frozen =
   // frozen_blocks() so that the server keeps them fixed too.

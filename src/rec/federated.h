@@ -34,6 +34,10 @@ struct LocalTrainingOptions {
   // the server learns through secure aggregation).
   uint32_t sampled_negatives = 0;
   double negative_alpha = 0.0;
+  // "cross-entropy" (the softmax above) or "bpr-max": GRU4Rec's ranking loss over the same
+  // candidates (every item row, or the targets plus the sampled negatives, without logQ
+  // correction), with the model's bpreg and elu_param.
+  std::string loss = "cross-entropy";
   // Dropout on the states fed to the output layer, with masks drawn from `seed` (LibTorch's own
   // dropout draws from a process-global generator and would break replay); 0 = off.
   double dropout = 0.0;
@@ -52,14 +56,14 @@ struct ParameterBlock {
 
 struct LocalTrainingResult {
   uint64_t events = 0;  // predicted events per epoch
-  double loss = 0.0;    // mean cross-entropy per event in the last epoch
+  double loss = 0.0;    // mean local loss per event in the last epoch
   uint32_t steps = 0;
 };
 
 // Shapes are fixed at Create: the model's item rows are the items of `train` (the public
 // catalogue of tracks the federation trains on), in catalogue order.
 // Local training uses the full-catalogue softmax (cross-entropy over every row) or a seeded
-// sampled softmax, and seeded dropout masks (the model's own dropout layers stay off), so a run
+// sampled softmax (or BPR-max over the same candidates), and seeded dropout masks (the model's own dropout layers stay off), so a run
 // is a pure function of its inputs and seed; see docs/FL.md.
 // Thread-safe: every call builds its own network replica; run calls in parallel freely.
 class FlatNeuralModel {

@@ -207,6 +207,41 @@ TEST_P(FlatNeuralModelTest, SampledSoftmaxLearnsAndIsAPureFunctionOfTheSeed) {
   EXPECT_EQ((*model)->TrainLocal(a, train_, local).status().code(), core::StatusCode::kInvalidArgument);
 }
 
+TEST_P(FlatNeuralModelTest, BprMaxLocalLossLearnsOverEveryRowAndOverSampledNegatives) {
+  // Goal: the BPR-max local loss learns the world both over every item row and over the
+  // targets plus sampled negatives, differs from cross-entropy, and repeats bit for bit.
+  auto model = FlatNeuralModel::Create(TinyOptions(GetParam()), catalog_, train_);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  for (const uint32_t negatives : {0u, 6u}) {
+    std::vector<float> weights = (*model)->InitialWeights(5);
+    LocalTrainingOptions local;
+    local.optimizer = "adagrad";
+    local.learning_rate = 0.05;
+    local.batch_size = 16;
+    local.sampled_negatives = negatives;
+    local.negative_alpha = 0.5;
+    local.loss = "bpr-max";
+    for (uint32_t run = 0; run < 12; ++run) {
+      local.seed = run;
+      auto result = (*model)->TrainLocal(weights, train_, local);
+      ASSERT_TRUE(result.ok()) << result.status().ToString();
+      EXPECT_TRUE(std::isfinite(result->loss));
+    }
+    auto trained = (*model)->MakeRecommender(weights);
+    ASSERT_TRUE(trained.ok());
+    EXPECT_GE(testing::TinyWorldNextItemAccuracy(**trained, catalog_), 0.9) << negatives << " negatives";
+
+    const std::vector<float> start = (*model)->InitialWeights(9);
+    std::vector<float> a = start, b = start, c = start;
+    ASSERT_TRUE((*model)->TrainLocal(a, train_, local).ok());
+    ASSERT_TRUE((*model)->TrainLocal(b, train_, local).ok());
+    local.loss = "cross-entropy";
+    ASSERT_TRUE((*model)->TrainLocal(c, train_, local).ok());
+    EXPECT_EQ(a, b);
+    EXPECT_NE(a, c);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllArchitectures, FlatNeuralModelTest,
                          ::testing::Values(NeuralArchitecture::kRnn, NeuralArchitecture::kGru4Rec,
                                            NeuralArchitecture::kSasRec, NeuralArchitecture::kTransGru),
@@ -227,6 +262,11 @@ TEST(FlatNeuralModelErrorsTest, WrongSizesAndAbsurdOptionsAreNamed) {
   local.optimizer = "lbfgs";
   auto unknown = (*model)->TrainLocal(weights, train, local);
   EXPECT_NE(unknown.status().message().find("lbfgs"), std::string::npos);
+  local = {};
+  local.loss = "hinge";
+  auto unknown_loss = (*model)->TrainLocal(weights, train, local);
+  EXPECT_EQ(unknown_loss.status().code(), core::StatusCode::kInvalidArgument);
+  EXPECT_NE(unknown_loss.status().message().find("hinge"), std::string::npos) << unknown_loss.status().ToString();
   local = {};
   local.learning_rate = -1.0;
   EXPECT_EQ((*model)->TrainLocal(weights, train, local).status().code(), core::StatusCode::kInvalidArgument);

@@ -163,11 +163,15 @@ class FlatNeuralModelImpl final : public FlatNeuralModel {
     core::Rng* rng = nullptr;
     double dropout = 0.0;  // on the states, masks from dropout_rng
     core::Rng* dropout_rng = nullptr;
+    bool bpr_max = false;  // BPR-max instead of cross-entropy
+    double bpreg = 0.0;
+    double elu_param = 0.0;
   };
   OutputLoss MakeOutputLoss(const LocalTrainingOptions& options, core::Rng& rng) const;
 
-  // Sum of the cross-entropy of `states` [n, dim] against `targets` (model rows) over the rows
-  // of `item_weights` / `item_bias`: all of them, or the targets plus sampled negatives.
+  // Sum of the cross-entropy (or BPR-max) of `states` [n, dim] against `targets` (model rows)
+  // over the rows of `item_weights` / `item_bias`: all of them, or the targets plus sampled
+  // negatives.
   static torch::Tensor SoftmaxLoss(const torch::Tensor& input_states, const std::vector<int64_t>& targets,
                                    const torch::Tensor& item_weights, const torch::Tensor& item_bias,
                                    const OutputLoss& sampler);
@@ -195,6 +199,9 @@ FlatNeuralModelImpl::OutputLoss FlatNeuralModelImpl::MakeOutputLoss(const LocalT
   OutputLoss sampler;
   sampler.count = options.sampled_negatives;
   sampler.dropout = options.dropout;
+  sampler.bpr_max = options.loss == "bpr-max";
+  sampler.bpreg = layout_.options_.bpreg;
+  sampler.elu_param = layout_.options_.elu_param;
   if (sampler.count == 0) return sampler;
   sampler.negatives = Negatives(options.negative_alpha);
   sampler.rng = &rng;
@@ -234,7 +241,9 @@ torch::Tensor FlatNeuralModelImpl::SoftmaxLoss(const torch::Tensor& input_states
   }
   if (sampler.count == 0) {
     const torch::Tensor logits = states.mm(item_weights.t()) + item_bias.unsqueeze(0);
-    return torch::nn::functional::cross_entropy(logits, torch::tensor(targets, torch::kLong), sum);
+    const torch::Tensor target = torch::tensor(targets, torch::kLong);
+    if (sampler.bpr_max) return internal::BprMaxLoss(logits, target, sampler.elu_param, sampler.bpreg);
+    return torch::nn::functional::cross_entropy(logits, target, sum);
   }
   // Candidates: the distinct targets and negatives, sorted; each logit is logQ-corrected, so
   // the sampled softmax estimates the full one (Jean et al. 2015).
@@ -249,9 +258,11 @@ torch::Tensor FlatNeuralModelImpl::SoftmaxLoss(const torch::Tensor& input_states
     positions[i] = std::lower_bound(candidates.begin(), candidates.end(), targets[i]) - candidates.begin();
   }
   const torch::Tensor index = torch::tensor(candidates, torch::kLong);
-  const torch::Tensor logits = states.mm(item_weights.index_select(0, index).t()) +
-                               (item_bias.index_select(0, index) - sampler.negatives->log_q.index_select(0, index)).unsqueeze(0);
-  return torch::nn::functional::cross_entropy(logits, torch::tensor(positions, torch::kLong), sum);
+  const torch::Tensor position = torch::tensor(positions, torch::kLong);
+  const torch::Tensor scores = states.mm(item_weights.index_select(0, index).t()) + item_bias.index_select(0, index).unsqueeze(0);
+  if (sampler.bpr_max) return internal::BprMaxLoss(scores, position, sampler.elu_param, sampler.bpreg);
+  const torch::Tensor logits = scores - sampler.negatives->log_q.index_select(0, index).unsqueeze(0);
+  return torch::nn::functional::cross_entropy(logits, position, sum);
 }
 
 std::pair<torch::Tensor, int64_t> FlatNeuralModelImpl::SessionLoss(SessionNetImpl& net,
@@ -290,7 +301,7 @@ std::pair<torch::Tensor, int64_t> FlatNeuralModelImpl::AttentionLoss(NeuralModel
   const torch::Tensor states = net.Forward(input).reshape({size * net.max_length, net.dim});
   const torch::Tensor target = torch::tensor(targets, torch::kLong);
   const torch::Tensor valid = (target >= 0).nonzero().squeeze(1);
-  const torch::Tensor item_weights = net.item_embedding->weight.narrow(0, 0, net.items_);
+  const torch::Tensor item_weights = net.OutputWeights();
   std::vector<int64_t> valid_targets;
   for (int64_t target_row : targets) {
     if (target_row >= 0) valid_targets.push_back(target_row);
@@ -312,6 +323,9 @@ core::Result<LocalTrainingResult> FlatNeuralModelImpl::TrainLocal(std::span<floa
         "sampled_negatives <= 1000000, negative_alpha >= 0, dropout in [0, 1) (got {}, {}, {}, {}, {}, {}, {}, {})",
         options.epochs, options.batch_size, options.learning_rate, options.prox_mu, options.clip_norm,
         options.sampled_negatives, options.negative_alpha, options.dropout));
+  }
+  if (options.loss != "cross-entropy" && options.loss != "bpr-max") {
+    return core::InvalidArgumentError(fmt::format("unknown local loss '{}' (cross-entropy or bpr-max)", options.loss));
   }
   const bool adagrad = options.optimizer == "adagrad";
   if (!adagrad && options.optimizer != "sgd") {

@@ -191,16 +191,16 @@ std::vector<Parameter> NeuralParameters(NeuralOptions& options) {
       {"n_sample", Unsigned(options.n_sample)},
       {"sample_alpha", Real(options.sample_alpha)},
       {"loss", Text(options.loss)},
+      {"bpreg", Real(options.bpreg)},
+      {"elu_param", Real(options.elu_param)},
+      {"constrained_embedding", Boolean(options.constrained_embedding)},
   };
   if (options.architecture == NeuralArchitecture::kRnn || options.architecture == NeuralArchitecture::kGru4Rec) {
     parameters.insert(parameters.end(), {
         {"layers", Unsigned(options.layers)},
-        {"bpreg", Real(options.bpreg)},
-        {"elu_param", Real(options.elu_param)},
         {"logq", Real(options.logq)},
         {"dropout_p_embed", Real(options.dropout_p_embed)},
         {"dropout_p_hidden", Real(options.dropout_p_hidden)},
-        {"constrained_embedding", Boolean(options.constrained_embedding)},
         {"embedding", Unsigned(options.embedding)},
     });
   } else {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -27,10 +28,11 @@ std::string_view NeuralArchitectureName(NeuralArchitecture architecture);
 core::Result<NeuralArchitecture> ParseNeuralArchitecture(std::string_view name);
 
 // Hyperparameters. Session models (rnn, gru4rec) use the names of the official GRU4Rec code
-// (512 units, batch 128, 2048 popularity-sampled negatives, Adagrad with momentum); their
-// default loss is cross-entropy, which trained stably here while BPR-max at 512 units collapsed
-// to constant scores (see docs/NEURAL.md). Attention models (sasrec, transgru) use
-// dim/blocks/heads/max_length/dropout. Defaults() gives the per-architecture defaults.
+// (512 units, batch 128, 2048 popularity-sampled negatives, Adagrad with momentum) and its
+// tuned BPR-max recipe by default. Attention models (sasrec, transgru) use
+// dim/blocks/heads/max_length/dropout and Adam; they train with the full-catalogue softmax by
+// default, and also with BPR-max or the sampled softmax (loss, n_sample). Defaults() gives the
+// per-architecture defaults.
 struct NeuralOptions {
   NeuralArchitecture architecture = NeuralArchitecture::kGru4Rec;
   uint64_t seed = 42;
@@ -55,7 +57,7 @@ struct NeuralOptions {
   double logq = 0.0;              // logQ correction strength (cross-entropy only)
   double dropout_p_embed = 0.0;
   double dropout_p_hidden = 0.3;
-  bool constrained_embedding = true;  // input embedding = output weights (tied)
+  bool constrained_embedding = true;  // input embedding = output weights (tied); all models
   uint32_t embedding = 0;         // separate input embedding size when not constrained
                                   // (0 = hidden size)
 
@@ -118,10 +120,16 @@ class NeuralRecommender : public Recommender {
   static core::Result<std::unique_ptr<NeuralRecommender>> Create(const NeuralOptions& options);
 
   // Restores a model written by Save for use with `catalog` (which must outlive it).
-  // kNotFound / kIoError for the file, kDataLoss for a corrupt or truncated file (the message
-  // names the field), kFailedPrecondition when the file was trained on another catalogue.
+  // kNotFound / kIoError for the file, kDataLoss for a corrupt or truncated file or one whose
+  // options need more weights than it holds (checked before the network is built; the message
+  // names the file and the field), kFailedPrecondition when the file was trained on another
+  // catalogue.
   static core::Result<std::unique_ptr<NeuralRecommender>> Load(const std::filesystem::path& path,
                                                                const data::Catalog& catalog);
+  // As Load, from the bytes of a model file; `name` stands for the file in error messages.
+  // `bytes` is only borrowed for the call.
+  static core::Result<std::unique_ptr<NeuralRecommender>> LoadFromBytes(
+      std::string_view bytes, std::string_view name, const data::Catalog& catalog);
 
   virtual const NeuralOptions& options() const = 0;
   virtual const TrainingReport& training_report() const = 0;

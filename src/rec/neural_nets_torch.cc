@@ -111,6 +111,10 @@ AttentionNetImpl::AttentionNetImpl(int64_t items, int64_t artists, const NeuralO
     item_embedding->weight[items].zero_();
   }
   item_bias = register_parameter("item_bias", torch::zeros({items}));
+  if (!options.constrained_embedding) {
+    output_embedding = register_parameter(
+        "output_embedding", torch::randn({items, dim}) * (1.0 / std::sqrt(static_cast<double>(dim))));
+  }
   position_embedding = register_module("position_embedding", torch::nn::Embedding(max_length, dim));
   input_dropout = register_module("input_dropout", torch::nn::Dropout(options.dropout));
   if (use_artist) {
@@ -142,8 +146,13 @@ AttentionNetImpl::AttentionNetImpl(int64_t items, int64_t artists, const NeuralO
 }
 
 torch::Tensor AttentionNetImpl::Forward(const WindowBatch& batch) {
+  // Positions count from the window's first real event (0, 1, ...), whatever the left padding:
+  // a history prefix then looks the same at inference as inside a training window. Counting from
+  // the right edge instead (SASRec's original alignment) tells the model during training how far
+  // the playlist's end is, and at inference every history sits at "the end".
   const int64_t length = batch.items.size(1);
-  const torch::Tensor positions = torch::arange(max_length - length, max_length, torch::kLong);
+  const torch::Tensor pads = batch.padding.sum(1, /*keepdim=*/true);  // [B, 1]
+  const torch::Tensor positions = (torch::arange(length, torch::kLong).unsqueeze(0) - pads).clamp_min(0);
   const torch::Tensor items = item_embedding->forward(batch.items);  // [B, L, D]
   const torch::Tensor mask = AttentionMask(batch.padding);           // [B, 1, L, L]
   const torch::Tensor keep = batch.padding.logical_not().unsqueeze(-1).to(torch::kFloat);
@@ -177,6 +186,10 @@ torch::Tensor AttentionNetImpl::Forward(const WindowBatch& batch) {
     for (const torch::Tensor& branch : branches) fused = fused + branch;
   }
   return fused * keep;
+}
+
+torch::Tensor AttentionNetImpl::OutputWeights() const {
+  return output_embedding.defined() ? output_embedding : item_embedding->weight.narrow(0, 0, items_);
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> NamedParameters(torch::nn::Module& module) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "rec/internal/neural_model.h"
 #include "rec/internal/neural_nets.h"
 
 namespace melodai::rec::internal {
@@ -88,6 +89,24 @@ void ExpectGradientsMatchFiniteDifferences(torch::nn::Module& module, const std:
       EXPECT_NEAR(analytic, numeric, 1e-6 + 1e-5 * std::abs(numeric)) << name << "[" << i << "]";
     }
   }
+}
+
+TEST(BprMaxLossTest, MatchesTheHandComputedValueWhereverTheTargetColumnIs) {
+  // Row scores (2, 0, 1) with the target 2 in column 0: the softmax over the other columns is
+  // (e^0, e^1) / (e^0 + e^1) = (0.26894, 0.73106); the loss is
+  // -log(sigmoid(2) * 0.26894 + sigmoid(1) * 0.73106) + bpreg * (0^2 * 0.26894 + 1^2 * 0.73106).
+  const double softmax0 = 1.0 / (1.0 + std::exp(1.0)), softmax1 = 1.0 - softmax0;
+  const auto sigmoid = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
+  const double expected = -std::log(sigmoid(2.0) * softmax0 + sigmoid(1.0) * softmax1) + 0.5 * softmax1;
+  const torch::Tensor scores = torch::tensor({2.0, 0.0, 1.0}, torch::kDouble).reshape({1, 3});
+  EXPECT_NEAR(BprMaxLoss(scores, torch::tensor({0}, torch::kLong), 0.0, 0.5).item<double>(), expected, 1e-12);
+  // The same row with its columns permuted (target now in column 2) and a second copy: twice
+  // the value, since rows are summed.
+  const torch::Tensor permuted = torch::tensor({1.0, 0.0, 2.0, 0.0, 2.0, 1.0}, torch::kDouble).reshape({2, 3});
+  EXPECT_NEAR(BprMaxLoss(permuted, torch::tensor({2, 1}, torch::kLong), 0.0, 0.5).item<double>(), 2 * expected,
+              1e-12);
+  // ELU leaves positive scores unchanged and maps 0 to 0: same value here.
+  EXPECT_NEAR(BprMaxLoss(scores, torch::tensor({0}, torch::kLong), 0.5, 0.5).item<double>(), expected, 1e-12);
 }
 
 TEST(SessionNetTest, StepShapesAndGradients) {

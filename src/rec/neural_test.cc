@@ -9,9 +9,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "core/bytes.h"
+#include "core/check.h"
 #include "core/file_util.h"
 #include "core/thread_pool.h"
 #include "data/catalog.h"
@@ -126,6 +129,59 @@ INSTANTIATE_TEST_SUITE_P(All, NeuralArchitectureTest,
                                            NeuralArchitecture::kSasRec, NeuralArchitecture::kTransGru),
                          [](const auto& test_info) { return std::string(NeuralArchitectureName(test_info.param)); });
 
+// The attention models also train with GRU4Rec's BPR-max, over every item or over the batch's
+// targets plus sampled negatives.
+TEST(AttentionTrainingTest, BprMaxOverEveryItemAndOverSampledNegativesOverfitsATinyWorld) {
+  const data::Catalog catalog = testing::TinyWorldCatalog();
+  const data::Interactions train = testing::TinyWorldChains(1);
+  core::ThreadPool pool(2);
+  for (const NeuralArchitecture architecture : {NeuralArchitecture::kSasRec, NeuralArchitecture::kTransGru}) {
+    for (const uint32_t negatives : {0u, 8u}) {
+      NeuralOptions options = TinyOptions(architecture);
+      options.loss = "bpr-max";
+      options.n_sample = negatives;
+      options.bpreg = 0.5;
+      auto model = NeuralRecommender::Create(options);
+      ASSERT_TRUE(model.ok()) << model.status().ToString();
+      ASSERT_TRUE((*model)->Fit(catalog, train, pool).ok());
+      EXPECT_GE(testing::TinyWorldNextItemAccuracy(**model, catalog), 0.9)
+          << NeuralArchitectureName(architecture) << ", " << negatives << " negatives";
+      const TrainingReport& report = (*model)->training_report();
+      EXPECT_LT(report.epochs.back().loss, report.epochs.front().loss);
+    }
+  }
+}
+
+// constrained_embedding = false gives the attention models their own output table: it trains,
+// has the extra [N, D] weights, and reloads bit for bit.
+TEST(AttentionTrainingTest, UntiedOutputTableTrainsAndReloads) {
+  const data::Catalog catalog = testing::TinyWorldCatalog();
+  const data::Interactions train = testing::TinyWorldChains(1);
+  core::ThreadPool pool(2);
+  NeuralOptions options = TinyOptions(NeuralArchitecture::kSasRec);
+  auto tied = NeuralRecommender::Create(options);
+  options.constrained_embedding = false;
+  auto untied = NeuralRecommender::Create(options);
+  ASSERT_TRUE(tied.ok() && untied.ok());
+  ASSERT_TRUE((*tied)->Fit(catalog, train, pool).ok());
+  ASSERT_TRUE((*untied)->Fit(catalog, train, pool).ok());
+  EXPECT_GE(testing::TinyWorldNextItemAccuracy(**untied, catalog), 0.9);
+  // 20 known items x dim 32 more weights.
+  EXPECT_EQ((*untied)->training_report().parameter_count, (*tied)->training_report().parameter_count + 20 * 32);
+  const std::filesystem::path path = testing::MakeTempDir("neural-untied") / "model.bin";
+  ASSERT_TRUE((*untied)->Save(path).ok());
+  auto loaded = NeuralRecommender::Load(path, catalog);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  const std::vector<ItemId> history = {4, 9, 11};
+  Query query;
+  query.kind = data::QueryKind::kNextItem;
+  query.history = history;
+  std::vector<float> a(testing::kTinyWorldItems), b(testing::kTinyWorldItems);
+  (*untied)->Score(query, a);
+  (*loaded)->Score(query, b);
+  EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)));
+}
+
 // Session-parallel training: when one long session is left running alone at the end of an
 // epoch, each of its events must weigh what one row of a full mini-batch weighs. Here the long
 // session is noise (random items) five times as long as the rest of the epoch; if its steps were
@@ -154,17 +210,23 @@ TEST(SessionTrainingTest, ALongSessionAloneAtTheEndOfAnEpochDoesNotDrownTheRest)
   EXPECT_GE(testing::TinyWorldNextItemAccuracy(**model, catalog), 0.9);
 }
 
-TEST(NeuralModelFileTest, BadFilesAreRefusedWithTheReason) {
-  const data::Catalog catalog = testing::TinyWorldCatalog();
+// A small GRU4Rec trained one epoch, for the model-file tests.
+std::unique_ptr<NeuralRecommender> TrainedTinyGru4Rec(const data::Catalog& catalog) {
   core::ThreadPool pool(1);
   NeuralOptions options = TinyOptions(NeuralArchitecture::kGru4Rec);
   options.n_epochs = 1;
   auto model = NeuralRecommender::Create(options);
-  ASSERT_TRUE(model.ok());
-  ASSERT_TRUE((*model)->Fit(catalog, testing::TinyWorldChains(3, 50), pool).ok());
+  MELODAI_CHECK(model.ok());
+  MELODAI_CHECK((*model)->Fit(catalog, testing::TinyWorldChains(3, 50), pool).ok());
+  return std::move(*model);
+}
+
+TEST(NeuralModelFileTest, BadFilesAreRefusedWithTheReason) {
+  const data::Catalog catalog = testing::TinyWorldCatalog();
+  const std::unique_ptr<NeuralRecommender> model = TrainedTinyGru4Rec(catalog);
   const std::filesystem::path folder = testing::MakeTempDir("neural-bad");
   const std::filesystem::path good = folder / "good.bin";
-  ASSERT_TRUE((*model)->Save(good).ok());
+  ASSERT_TRUE(model->Save(good).ok());
   auto bytes = core::ReadFile(good);
   ASSERT_TRUE(bytes.ok());
 
@@ -192,12 +254,12 @@ TEST(NeuralModelFileTest, BadFilesAreRefusedWithTheReason) {
   EXPECT_NE(corrupt.status().message().find("checksum"), std::string::npos) << corrupt.status().ToString();
 
   std::string old_version = *bytes;
-  const size_t magic_at = old_version.find("MELODAI-NEURAL-2");
+  const size_t magic_at = old_version.find("MELODAI-NEURAL-3");
   ASSERT_NE(magic_at, std::string::npos);
-  old_version[magic_at + 15] = '1';
-  auto outdated = NeuralRecommender::Load(write("version1.bin", old_version), catalog);
+  old_version[magic_at + 15] = '2';
+  auto outdated = NeuralRecommender::Load(write("version2.bin", old_version), catalog);
   ASSERT_FALSE(outdated.ok());
-  EXPECT_NE(outdated.status().message().find("format MELODAI-NEURAL-1 is not the supported MELODAI-NEURAL-2"),
+  EXPECT_NE(outdated.status().message().find("format MELODAI-NEURAL-2 is not the supported MELODAI-NEURAL-3"),
             std::string::npos)
       << outdated.status().ToString();
 
@@ -206,6 +268,52 @@ TEST(NeuralModelFileTest, BadFilesAreRefusedWithTheReason) {
   ASSERT_FALSE(wrong_catalog.ok());
   EXPECT_EQ(wrong_catalog.status().code(), core::StatusCode::kFailedPrecondition);
   EXPECT_NE(wrong_catalog.status().message().find("another catalogue"), std::string::npos);
+}
+
+// A model file made of `body` and its correct checksum, so that an edited body reaches the
+// decoder behind the checksum.
+std::string WithChecksum(std::string body) {
+  core::ByteWriter checksum;
+  checksum.PutU64(core::Hash64(body));
+  return body + checksum.buffer();
+}
+
+// Goal: a well-formed file must not make Load build a network far larger than the file. Method:
+// a 32-unit GRU4Rec file with `layers` rewritten to 4096 (valid, checksum fixed) would build and
+// initialise ~400 MB of weights before noticing the missing tensors; it is refused up front. A
+// body cut inside the tensors is refused with a message that names the file.
+TEST(NeuralModelFileTest, OptionsThatNeedMoreWeightsThanStoredAreRefusedBeforeBuilding) {
+  const data::Catalog catalog = testing::TinyWorldCatalog();
+  const std::unique_ptr<NeuralRecommender> model = TrainedTinyGru4Rec(catalog);
+  const std::filesystem::path path = testing::MakeTempDir("neural-too-large") / "model.bin";
+  ASSERT_TRUE(model->Save(path).ok());
+  auto bytes = core::ReadFile(path);
+  ASSERT_TRUE(bytes.ok());
+  const std::string body = bytes->substr(0, bytes->size() - 8);
+
+  // Save's layout up to `layers`: magic (8 + 16 bytes), architecture u8, seed u64, n_epochs and
+  // batch_size u32, learning_rate and momentum f64, optimizer (8 + 7 bytes, "adagrad"),
+  // lr_decay and clip_norm f64, patience and valid_queries u32.
+  constexpr size_t kLayersOffset = 24 + 1 + 8 + 4 + 4 + 8 + 8 + 15 + 8 + 8 + 4 + 4;
+  uint32_t layers = 0;
+  std::memcpy(&layers, body.data() + kLayersOffset, sizeof(layers));
+  ASSERT_EQ(layers, model->options().layers);
+  std::string widened = body;
+  layers = 4096;
+  std::memcpy(widened.data() + kLayersOffset, &layers, sizeof(layers));
+  auto too_large = NeuralRecommender::LoadFromBytes(WithChecksum(widened), "wide.bin", catalog);
+  ASSERT_FALSE(too_large.ok());
+  EXPECT_EQ(too_large.status().code(), core::StatusCode::kDataLoss);
+  EXPECT_TRUE(too_large.status().message().starts_with("wide.bin: ")) << too_large.status().ToString();
+  EXPECT_NE(too_large.status().message().find("need at least"), std::string::npos) << too_large.status().ToString();
+
+  auto cut = NeuralRecommender::LoadFromBytes(WithChecksum(body.substr(0, body.size() - 100)), "cut.bin", catalog);
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(cut.status().code(), core::StatusCode::kDataLoss);
+  EXPECT_TRUE(cut.status().message().starts_with("cut.bin: ")) << cut.status().ToString();
+
+  auto same = NeuralRecommender::LoadFromBytes(*bytes, "same.bin", catalog);
+  EXPECT_TRUE(same.ok()) << same.status().ToString();
 }
 
 TEST(NeuralOptionsTest, AbsurdValuesAreNamed) {

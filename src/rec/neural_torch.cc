@@ -29,8 +29,10 @@ core::Result<std::unique_ptr<NeuralRecommender>> NeuralRecommender::Create(const
 namespace internal {
 namespace {
 
-// Version 2 added the TransGRU `fusion` option.
-constexpr std::string_view kCheckpointMagic = "MELODAI-NEURAL-2";
+// Version 2 added the TransGRU `fusion` option; version 3 counts the attention models' positions
+// from the window's first event (the weights of a version-2 SASRec/TransGRU file mean something
+// else now).
+constexpr std::string_view kCheckpointMagic = "MELODAI-NEURAL-3";
 constexpr std::string_view kCheckpointFamily = "MELODAI-NEURAL-";
 constexpr size_t kMaxTensors = 4096;
 constexpr size_t kMaxTensorDims = 4;
@@ -138,7 +140,7 @@ torch::nn::Module& NeuralModel::network() {
 void NeuralModel::RefreshScoringCache() {
   torch::NoGradGuard no_grad;
   torch::Tensor weights = session_ ? session_->item_weights
-                                   : attention_->item_embedding->weight.narrow(0, 0, attention_->items_);
+                                   : attention_->OutputWeights();
   torch::Tensor bias = session_ ? session_->item_bias : attention_->item_bias;
   weights = weights.contiguous();
   bias = bias.contiguous();
@@ -544,7 +546,7 @@ namespace {
 
 core::Status LoadTensors(core::ByteReader& reader, NeuralModel& model, const std::string& file) {
   uint64_t count = 0;
-  MELODAI_RETURN_IF_ERROR(reader.GetU64(count, "tensor count"));
+  MELODAI_RETURN_IF_ERROR(reader.GetU64(count, "tensor count").WithContext(file));
   auto named = NamedParameters(model.network());
   if (count != named.size() || count > kMaxTensors) {
     return core::DataLossError(fmt::format("{}: {} tensors stored, the architecture has {}", file, count, named.size()));
@@ -553,22 +555,22 @@ core::Status LoadTensors(core::ByteReader& reader, NeuralModel& model, const std
   for (auto& [name, tensor] : named) {
     std::string stored_name;
     uint32_t dims = 0;
-    MELODAI_RETURN_IF_ERROR(reader.GetString(stored_name, "tensor name", 256));
-    MELODAI_RETURN_IF_ERROR(reader.GetU32(dims, "tensor rank"));
+    MELODAI_RETURN_IF_ERROR(reader.GetString(stored_name, "tensor name", 256).WithContext(file));
+    MELODAI_RETURN_IF_ERROR(reader.GetU32(dims, "tensor rank").WithContext(file));
     if (stored_name != name || dims != tensor.dim() || dims > kMaxTensorDims) {
       return core::DataLossError(fmt::format("{}: tensor '{}' (rank {}) where '{}' (rank {}) was expected", file,
                                              stored_name, dims, name, tensor.dim()));
     }
     for (uint32_t d = 0; d < dims; ++d) {
       uint64_t size = 0;
-      MELODAI_RETURN_IF_ERROR(reader.GetU64(size, "tensor size"));
+      MELODAI_RETURN_IF_ERROR(reader.GetU64(size, "tensor size").WithContext(file));
       if (size != static_cast<uint64_t>(tensor.size(d))) {
         return core::DataLossError(fmt::format("{}: tensor '{}' dimension {} is {}, expected {}", file, name, d,
                                                size, tensor.size(d)));
       }
     }
     std::vector<float> values;
-    MELODAI_RETURN_IF_ERROR(reader.GetArray(values, name, kMaxTensorElements));
+    MELODAI_RETURN_IF_ERROR(reader.GetArray(values, name, kMaxTensorElements).WithContext(file));
     if (values.size() != static_cast<size_t>(tensor.numel())) {
       return core::DataLossError(fmt::format("{}: tensor '{}' holds {} values, expected {}", file, name,
                                              values.size(), tensor.numel()));
@@ -578,46 +580,32 @@ core::Status LoadTensors(core::ByteReader& reader, NeuralModel& model, const std
   return core::Status::Ok();
 }
 
-}  // namespace
-
-}  // namespace internal
-
-core::Result<std::unique_ptr<NeuralRecommender>> NeuralRecommender::Load(const std::filesystem::path& path,
-                                                                         const data::Catalog& catalog) {
-  MELODAI_ASSIGN_OR_RETURN(std::string bytes, core::ReadFile(path));
-  const std::string file = path.string();
+// The frame of a model file: long enough, the supported magic, the checksum. On success
+// `reader` reads the bytes before the checksum and stands past the magic.
+core::Status CheckFrame(std::string_view bytes, const std::string& file, core::ByteReader& reader) {
   if (bytes.size() < 8) return core::DataLossError(fmt::format("{}: too short to be a model file", file));
   uint64_t stored_checksum = 0;
   std::memcpy(&stored_checksum, bytes.data() + bytes.size() - 8, 8);
-  const std::string_view body(bytes.data(), bytes.size() - 8);
-  core::ByteReader reader(body);
+  const std::string_view body = bytes.substr(0, bytes.size() - 8);
+  reader = core::ByteReader(body);
   std::string magic;
-  if (!reader.GetString(magic, "magic", 64).ok() || !magic.starts_with(internal::kCheckpointFamily)) {
+  if (!reader.GetString(magic, "magic", 64).ok() || !magic.starts_with(kCheckpointFamily)) {
     return core::DataLossError(fmt::format("{}: not a MelodAI neural model file (bad magic)", file));
   }
-  if (magic != internal::kCheckpointMagic) {
+  if (magic != kCheckpointMagic) {
     return core::DataLossError(fmt::format("{}: model file format {} is not the supported {}; train the model again",
-                                           file, magic, internal::kCheckpointMagic));
+                                           file, magic, kCheckpointMagic));
   }
   if (core::Hash64(body) != stored_checksum) {
     return core::DataLossError(fmt::format("{}: checksum mismatch (the file is corrupt or truncated)", file));
   }
-  NeuralOptions options;
-  MELODAI_RETURN_IF_ERROR(internal::DecodeOptions(reader, options).WithContext(file));
-  uint64_t items = 0, fingerprint = 0;
-  MELODAI_RETURN_IF_ERROR(reader.GetU64(items, "catalogue size"));
-  MELODAI_RETURN_IF_ERROR(reader.GetU64(fingerprint, "catalogue fingerprint"));
-  if (items != catalog.size() || fingerprint != internal::CatalogFingerprint(catalog)) {
-    return core::FailedPreconditionError(fmt::format(
-        "{}: the model was trained on another catalogue ({} items) than the one loaded ({} items); load the "
-        "same dataset it was trained on",
-        file, items, catalog.size()));
-  }
-  auto model = std::make_unique<internal::NeuralModel>(options);
-  MELODAI_RETURN_IF_ERROR(reader.GetU32(model->report_.best_epoch, "best epoch"));
-  MELODAI_RETURN_IF_ERROR(reader.GetF64(model->report_.best_valid_ndcg, "best validation ndcg"));
-  std::vector<data::ItemId> item_of_row;
-  MELODAI_RETURN_IF_ERROR(reader.GetArray(item_of_row, "model items", catalog.size()));
+  return core::Status::Ok();
+}
+
+// The catalogue items the model knows, in row order: strictly increasing, within the catalogue.
+core::Status ReadItemRows(core::ByteReader& reader, const data::Catalog& catalog, const std::string& file,
+                          std::vector<data::ItemId>& item_of_row) {
+  MELODAI_RETURN_IF_ERROR(reader.GetArray(item_of_row, "model items", catalog.size()).WithContext(file));
   for (size_t row = 0; row < item_of_row.size(); ++row) {
     if (item_of_row[row] >= catalog.size() || (row > 0 && item_of_row[row] <= item_of_row[row - 1])) {
       return core::DataLossError(fmt::format("{}: model item list is not strictly increasing within the catalogue "
@@ -625,6 +613,62 @@ core::Result<std::unique_ptr<NeuralRecommender>> NeuralRecommender::Load(const s
     }
   }
   if (item_of_row.empty()) return core::DataLossError(fmt::format("{}: the model knows no items", file));
+  return core::Status::Ok();
+}
+
+// A lower bound on the weights of the network `o` describes over `items` rows: the item table
+// and one square layer per block (or the GRU's). Load compares it with the bytes left, so that a
+// short file cannot make it allocate a network far larger than the file (up to gigabytes)
+// before the missing tensors are noticed. The options are validated (widths <= 4096, blocks <=
+// 16) and items <= catalogue size, so the products fit in 64 bits.
+uint64_t MinParameterCount(const NeuralOptions& o, uint64_t items) {
+  if (o.architecture == NeuralArchitecture::kRnn || o.architecture == NeuralArchitecture::kGru4Rec) {
+    const uint64_t input_table = o.constrained_embedding ? 0 : (o.embedding > 0 ? o.embedding : o.layers);
+    return items * (o.layers + input_table) + uint64_t{o.layers} * o.layers;
+  }
+  const bool transformer = o.architecture == NeuralArchitecture::kSasRec || o.branches != "gru";
+  const uint64_t square_layers = transformer ? o.blocks : 1;
+  return (items + o.max_length) * o.dim + square_layers * o.dim * o.dim;
+}
+
+}  // namespace
+
+}  // namespace internal
+
+core::Result<std::unique_ptr<NeuralRecommender>> NeuralRecommender::Load(const std::filesystem::path& path,
+                                                                         const data::Catalog& catalog) {
+  MELODAI_ASSIGN_OR_RETURN(std::string bytes, core::ReadFile(path));
+  return LoadFromBytes(bytes, path.string(), catalog);
+}
+
+core::Result<std::unique_ptr<NeuralRecommender>> NeuralRecommender::LoadFromBytes(std::string_view bytes,
+                                                                                  std::string_view name,
+                                                                                  const data::Catalog& catalog) {
+  const std::string file(name);
+  core::ByteReader reader({});
+  MELODAI_RETURN_IF_ERROR(internal::CheckFrame(bytes, file, reader));
+  NeuralOptions options;
+  MELODAI_RETURN_IF_ERROR(internal::DecodeOptions(reader, options).WithContext(file));
+  uint64_t items = 0, fingerprint = 0;
+  MELODAI_RETURN_IF_ERROR(reader.GetU64(items, "catalogue size").WithContext(file));
+  MELODAI_RETURN_IF_ERROR(reader.GetU64(fingerprint, "catalogue fingerprint").WithContext(file));
+  if (items != catalog.size() || fingerprint != internal::CatalogFingerprint(catalog)) {
+    return core::FailedPreconditionError(fmt::format(
+        "{}: the model was trained on another catalogue ({} items) than the one loaded ({} items); load the "
+        "same dataset it was trained on",
+        file, items, catalog.size()));
+  }
+  auto model = std::make_unique<internal::NeuralModel>(options);
+  MELODAI_RETURN_IF_ERROR(reader.GetU32(model->report_.best_epoch, "best epoch").WithContext(file));
+  MELODAI_RETURN_IF_ERROR(reader.GetF64(model->report_.best_valid_ndcg, "best validation ndcg").WithContext(file));
+  std::vector<data::ItemId> item_of_row;
+  MELODAI_RETURN_IF_ERROR(internal::ReadItemRows(reader, catalog, file, item_of_row));
+  const uint64_t min_weights = internal::MinParameterCount(options, item_of_row.size());
+  if (min_weights > reader.remaining() / sizeof(float)) {
+    return core::DataLossError(fmt::format("{}: the stored options and {} items need at least {} weights, but only "
+                                           "{} bytes are left for them",
+                                           file, item_of_row.size(), min_weights, reader.remaining()));
+  }
   try {
     at::set_num_threads(1);
     model->BuildNetworks(catalog, std::move(item_of_row));

@@ -81,19 +81,6 @@ AdagradState MakeState(const torch::Tensor& like, double momentum) {
   return {torch::zeros_like(like), momentum > 0.0 ? torch::zeros_like(like) : torch::Tensor()};
 }
 
-// BPR-max over scores [B, B + S] whose diagonal holds each row's target (GRU4Rec's loss).
-torch::Tensor BprMaxLoss(torch::Tensor scores, double elu_param, double bpreg) {
-  if (elu_param > 0.0) scores = torch::elu(scores, elu_param);
-  const int64_t batch = scores.size(0);
-  const torch::Tensor off_target = 1.0 - torch::eye(batch, scores.size(1), scores.options());
-  const torch::Tensor masked = scores * off_target;
-  const torch::Tensor exp = torch::exp(masked - std::get<0>(masked.max(1, true))) * off_target;
-  const torch::Tensor softmax = exp / exp.sum(1, true);
-  const torch::Tensor target = scores.narrow(1, 0, batch).diagonal().unsqueeze(1);
-  const torch::Tensor ranking = -torch::log((torch::sigmoid(target - scores) * softmax).sum(1) + 1e-24);
-  return (ranking + bpreg * (scores.square() * softmax).sum(1)).sum();
-}
-
 // Softmax cross-entropy with the target on the diagonal; logq subtracts logq * log Q(item).
 torch::Tensor CrossEntropyLoss(torch::Tensor scores, const torch::Tensor& log_q, double logq) {
   if (logq > 0.0) scores = scores - logq * log_q.unsqueeze(0);
@@ -256,7 +243,7 @@ double SessionTrainer::Step(const std::vector<int64_t>& inputs, const std::vecto
   const torch::Tensor scores = state.mm(weights.index_select(0, output_rows).t()) + bias.index_select(0, output_rows).unsqueeze(0);
   torch::Tensor loss;
   if (options.loss == "bpr-max") {
-    loss = BprMaxLoss(scores, options.elu_param, options.bpreg);
+    loss = BprMaxLoss(scores, torch::arange(batch, torch::kLong), options.elu_param, options.bpreg);
   } else {
     torch::Tensor log_q = log_q_.index_select(0, all.narrow(0, batch, all.size(0) - batch));
     if (options.n_sample > 0) log_q.narrow(0, batch, options.n_sample).mul_(options.sample_alpha);
@@ -398,21 +385,28 @@ double AttentionTrainer::Step(std::span<const Window> batch, core::Rng& rng, uin
   const torch::Tensor valid = (target >= 0).nonzero().squeeze(1);
   const torch::Tensor chosen = states.index_select(0, valid);
   const torch::Tensor wanted = target.index_select(0, valid);
-  const torch::Tensor item_weights = net.item_embedding->weight.narrow(0, 0, net.items_);
+  const torch::Tensor item_weights = net.OutputWeights();
   torch::Tensor loss;
   if (options.n_sample == 0) {
     const torch::Tensor logits = chosen.mm(item_weights.t()) + net.item_bias.unsqueeze(0);
-    loss = torch::nn::functional::cross_entropy(logits, wanted);
+    loss = options.loss == "bpr-max"
+               ? BprMaxLoss(logits, wanted, options.elu_param, options.bpreg) / static_cast<double>(wanted.size(0))
+               : torch::nn::functional::cross_entropy(logits, wanted);
   } else {
-    // Sampled softmax: candidates = this batch's targets + popularity negatives, logQ-corrected.
+    // Candidates = this batch's targets + popularity negatives, each once. Sampled softmax is
+    // logQ-corrected; BPR-max (GRU4Rec's loss) is not, as in the official code.
     std::vector<int64_t> negatives(options.n_sample);
     for (auto& negative : negatives) negative = static_cast<int64_t>(sampler_->Sample(rng));
     const torch::Tensor candidates = std::get<0>(at::_unique(torch::cat({wanted, torch::tensor(negatives, torch::kLong)}), true, false));
-    const torch::Tensor logits = chosen.mm(item_weights.index_select(0, candidates).t()) +
-                                 net.item_bias.index_select(0, candidates).unsqueeze(0) -
-                                 log_q_.index_select(0, candidates).unsqueeze(0);
+    torch::Tensor logits = chosen.mm(item_weights.index_select(0, candidates).t()) +
+                           net.item_bias.index_select(0, candidates).unsqueeze(0);
     const torch::Tensor position = torch::searchsorted(candidates, wanted);
-    loss = torch::nn::functional::cross_entropy(logits, position);
+    if (options.loss == "bpr-max") {
+      loss = BprMaxLoss(logits, position, options.elu_param, options.bpreg) / static_cast<double>(wanted.size(0));
+    } else {
+      logits = logits - log_q_.index_select(0, candidates).unsqueeze(0);
+      loss = torch::nn::functional::cross_entropy(logits, position);
+    }
   }
   optimizer_->zero_grad();
   loss.backward();
@@ -450,6 +444,18 @@ EpochTotals AttentionTrainer::RunEpoch(uint32_t epoch) {
 }
 
 }  // namespace
+
+torch::Tensor BprMaxLoss(torch::Tensor scores, const torch::Tensor& target_columns, double elu_param, double bpreg) {
+  if (elu_param > 0.0) scores = torch::elu(scores, elu_param);
+  const torch::Tensor columns = target_columns.unsqueeze(1);
+  const torch::Tensor off_target = torch::ones_like(scores).scatter_(1, columns, 0.0);
+  const torch::Tensor masked = scores * off_target;
+  const torch::Tensor exp = torch::exp(masked - std::get<0>(masked.max(1, true))) * off_target;
+  const torch::Tensor softmax = exp / exp.sum(1, true);
+  const torch::Tensor target = scores.gather(1, columns);
+  const torch::Tensor ranking = -torch::log((torch::sigmoid(target - scores) * softmax).sum(1) + 1e-24);
+  return (ranking + bpreg * (scores.square() * softmax).sum(1)).sum();
+}
 
 std::vector<Window> MakeWindows(const data::Interactions& rows, uint32_t length) {
   std::vector<Window> windows;

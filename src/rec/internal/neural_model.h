@@ -139,6 +139,12 @@ std::vector<Window> MakeWindows(const data::Interactions& rows, uint32_t length)
 WindowBatch MakeWindowBatch(const NeuralModel& model, const data::Interactions& rows, std::span<const Window> batch,
                             std::vector<int64_t>& targets, uint64_t& events);
 
+// BPR-max (GRU4Rec's loss) over scores [M, C] where row m's target is column target_columns[m]
+// (int64 [M]): the softmax over the other columns weighs the pairwise BPR terms and the score
+// regulariser bpreg; ELU(elu_param) is applied to the scores first when elu_param > 0. Summed
+// over rows.
+torch::Tensor BprMaxLoss(torch::Tensor scores, const torch::Tensor& target_columns, double elu_param, double bpreg);
+
 // `rows` is the training data in model rows (ToRows), `train` the same in catalogue ids (for
 // validation).
 core::Status TrainSessionModel(NeuralModel& model, const data::Interactions& rows, const data::Interactions& train,

@@ -71,7 +71,8 @@ struct EncoderBlockImpl : torch::nn::Module {
 };
 TORCH_MODULE(EncoderBlock);
 
-// SASRec and TransGRU. Item embeddings are tied with the output layer.
+// SASRec and TransGRU. Item embeddings are tied with the output layer unless
+// constrained_embedding is false (then the output layer has its own table O: scores = S O^T + b).
 //   SASRec:   X = E[x]·sqrt(D) + P[t] -> dropout -> `blocks` causal encoder blocks
 //             -> LayerNorm -> S [B, L, D]
 //   TransGRU: T = encoder blocks(E[x]·sqrt(D) + A[artist(x)] + P[t]) -> LayerNorm [B, L, D]
@@ -86,6 +87,9 @@ struct AttentionNetImpl : torch::nn::Module {
   AttentionNetImpl(int64_t items, int64_t artists, const NeuralOptions& options);
   // States S [B, L, D] for the window batch.
   torch::Tensor Forward(const WindowBatch& batch);
+  // The output layer's item vectors [N, D]: the item embedding (tied, the default) or the
+  // separate output table (constrained_embedding = false).
+  torch::Tensor OutputWeights() const;
 
   bool use_transformer = true, use_gru = false, use_fusion = false, use_artist = false;
   bool residual_fusion = false;  // TransGRU fusion "residual" (see NeuralOptions::fusion)
@@ -93,6 +97,7 @@ struct AttentionNetImpl : torch::nn::Module {
   torch::nn::Embedding item_embedding{nullptr}, artist_embedding{nullptr},
       position_embedding{nullptr};
   torch::Tensor item_bias;
+  torch::Tensor output_embedding;  // [N, D] when untied, else undefined
   torch::nn::Dropout input_dropout{nullptr};
   torch::nn::ModuleList encoder{nullptr};
   torch::nn::LayerNorm encoder_norm{nullptr};
