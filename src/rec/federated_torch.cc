@@ -239,30 +239,30 @@ torch::Tensor FlatNeuralModelImpl::SoftmaxLoss(const torch::Tensor& input_states
     for (float& value : mask) value = sampler.dropout_rng->UniformDouble() < sampler.dropout ? 0.0f : kept;
     states = states * torch::from_blob(mask.data(), states.sizes(), torch::kFloat).clone();
   }
+  torch::Tensor scores, columns, log_q;
   if (sampler.count == 0) {
-    const torch::Tensor logits = states.mm(item_weights.t()) + item_bias.unsqueeze(0);
-    const torch::Tensor target = torch::tensor(targets, torch::kLong);
-    if (sampler.bpr_max) return internal::BprMaxLoss(logits, target, sampler.elu_param, sampler.bpreg);
-    return torch::nn::functional::cross_entropy(logits, target, sum);
+    scores = states.mm(item_weights.t()) + item_bias.unsqueeze(0);
+    columns = torch::tensor(targets, torch::kLong);
+  } else {
+    // Candidates: the distinct targets and negatives, sorted; for the softmax each logit is
+    // logQ-corrected, so the sampled softmax estimates the full one (Jean et al. 2015).
+    std::vector<int64_t> candidates(targets);
+    for (uint32_t i = 0; i < sampler.count; ++i) {
+      candidates.push_back(static_cast<int64_t>(sampler.negatives->table.Sample(*sampler.rng)));
+    }
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    std::vector<int64_t> positions(targets.size());
+    for (size_t i = 0; i < targets.size(); ++i) {
+      positions[i] = std::lower_bound(candidates.begin(), candidates.end(), targets[i]) - candidates.begin();
+    }
+    const torch::Tensor index = torch::tensor(candidates, torch::kLong);
+    scores = states.mm(item_weights.index_select(0, index).t()) + item_bias.index_select(0, index).unsqueeze(0);
+    columns = torch::tensor(positions, torch::kLong);
+    log_q = sampler.negatives->log_q.index_select(0, index).unsqueeze(0);
   }
-  // Candidates: the distinct targets and negatives, sorted; each logit is logQ-corrected, so
-  // the sampled softmax estimates the full one (Jean et al. 2015).
-  std::vector<int64_t> candidates(targets);
-  for (uint32_t i = 0; i < sampler.count; ++i) {
-    candidates.push_back(static_cast<int64_t>(sampler.negatives->table.Sample(*sampler.rng)));
-  }
-  std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-  std::vector<int64_t> positions(targets.size());
-  for (size_t i = 0; i < targets.size(); ++i) {
-    positions[i] = std::lower_bound(candidates.begin(), candidates.end(), targets[i]) - candidates.begin();
-  }
-  const torch::Tensor index = torch::tensor(candidates, torch::kLong);
-  const torch::Tensor position = torch::tensor(positions, torch::kLong);
-  const torch::Tensor scores = states.mm(item_weights.index_select(0, index).t()) + item_bias.index_select(0, index).unsqueeze(0);
-  if (sampler.bpr_max) return internal::BprMaxLoss(scores, position, sampler.elu_param, sampler.bpreg);
-  const torch::Tensor logits = scores - sampler.negatives->log_q.index_select(0, index).unsqueeze(0);
-  return torch::nn::functional::cross_entropy(logits, position, sum);
+  if (sampler.bpr_max) return internal::BprMaxLoss(scores, columns, sampler.elu_param, sampler.bpreg);
+  return torch::nn::functional::cross_entropy(log_q.defined() ? scores - log_q : scores, columns, sum);
 }
 
 std::pair<torch::Tensor, int64_t> FlatNeuralModelImpl::SessionLoss(SessionNetImpl& net,

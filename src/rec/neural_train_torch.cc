@@ -386,28 +386,24 @@ double AttentionTrainer::Step(std::span<const Window> batch, core::Rng& rng, uin
   const torch::Tensor chosen = states.index_select(0, valid);
   const torch::Tensor wanted = target.index_select(0, valid);
   const torch::Tensor item_weights = net.OutputWeights();
-  torch::Tensor loss;
+  // Scores over every item, or over this batch's targets + popularity negatives (each once; the
+  // sampled softmax is logQ-corrected, BPR-max is not, as in the official GRU4Rec code).
+  torch::Tensor scores, columns, log_q;
   if (options.n_sample == 0) {
-    const torch::Tensor logits = chosen.mm(item_weights.t()) + net.item_bias.unsqueeze(0);
-    loss = options.loss == "bpr-max"
-               ? BprMaxLoss(logits, wanted, options.elu_param, options.bpreg) / static_cast<double>(wanted.size(0))
-               : torch::nn::functional::cross_entropy(logits, wanted);
+    scores = chosen.mm(item_weights.t()) + net.item_bias.unsqueeze(0);
+    columns = wanted;
   } else {
-    // Candidates = this batch's targets + popularity negatives, each once. Sampled softmax is
-    // logQ-corrected; BPR-max (GRU4Rec's loss) is not, as in the official code.
     std::vector<int64_t> negatives(options.n_sample);
     for (auto& negative : negatives) negative = static_cast<int64_t>(sampler_->Sample(rng));
     const torch::Tensor candidates = std::get<0>(at::_unique(torch::cat({wanted, torch::tensor(negatives, torch::kLong)}), true, false));
-    torch::Tensor logits = chosen.mm(item_weights.index_select(0, candidates).t()) +
-                           net.item_bias.index_select(0, candidates).unsqueeze(0);
-    const torch::Tensor position = torch::searchsorted(candidates, wanted);
-    if (options.loss == "bpr-max") {
-      loss = BprMaxLoss(logits, position, options.elu_param, options.bpreg) / static_cast<double>(wanted.size(0));
-    } else {
-      logits = logits - log_q_.index_select(0, candidates).unsqueeze(0);
-      loss = torch::nn::functional::cross_entropy(logits, position);
-    }
+    scores = chosen.mm(item_weights.index_select(0, candidates).t()) + net.item_bias.index_select(0, candidates).unsqueeze(0);
+    columns = torch::searchsorted(candidates, wanted);
+    log_q = log_q_.index_select(0, candidates).unsqueeze(0);
   }
+  const torch::Tensor loss =
+      options.loss == "bpr-max"
+          ? BprMaxLoss(scores, columns, options.elu_param, options.bpreg) / static_cast<double>(wanted.size(0))
+          : torch::nn::functional::cross_entropy(log_q.defined() ? scores - log_q : scores, columns);
   optimizer_->zero_grad();
   loss.backward();
   if (options.clip_norm > 0.0) torch::nn::utils::clip_grad_norm_(model_.network().parameters(), options.clip_norm);
