@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "data/catalog.h"
@@ -42,6 +43,41 @@ inline data::Interactions TinyWorldChains(uint64_t seed, size_t count = 400) {
     out.Append(items, {}, {}, static_cast<int64_t>(s), "");
   }
   return out;
+}
+
+// A replay world over the 20 known items: each playlist alternates one pair (a b a b a b), so the
+// next track is always the one two events back. The pairs with (a + b) % 7 == 0 are held out:
+// `held_out` receives them, and the playlists hold the other 160.
+inline data::Interactions TinyWorldAlternatingPairs(std::vector<std::pair<data::ItemId, data::ItemId>>& held_out) {
+  data::Interactions out;
+  held_out.clear();
+  for (data::ItemId a = 0; a < 20; ++a) {
+    for (data::ItemId b = a + 1; b < 20; ++b) {
+      if ((a + b) % 7 == 0) {
+        held_out.push_back({a, b});
+        continue;
+      }
+      const std::vector<data::ItemId> items = {a, b, a, b, a, b};
+      out.Append(items, {}, {}, static_cast<int64_t>(out.size()), "");
+    }
+  }
+  return out;
+}
+
+// Fraction of held-out pairs (a, b) for which the history a b a b puts a first.
+inline double TinyWorldReplayAccuracy(const rec::Recommender& model, const data::Catalog& catalog,
+                                      const std::vector<std::pair<data::ItemId, data::ItemId>>& pairs) {
+  std::vector<float> scores(catalog.size());
+  int hits = 0;
+  for (const auto& [a, b] : pairs) {
+    const std::vector<data::ItemId> history = {a, b, a, b};
+    rec::Query query;
+    query.kind = data::QueryKind::kNextItem;
+    query.history = history;
+    model.Score(query, scores);
+    hits += std::max_element(scores.begin(), scores.end()) - scores.begin() == a ? 1 : 0;
+  }
+  return pairs.empty() ? 0.0 : static_cast<double>(hits) / static_cast<double>(pairs.size());
 }
 
 // Fraction of three-item chain prefixes whose true successor is the top-1 recommendation.

@@ -242,6 +242,45 @@ TEST_P(FlatNeuralModelTest, BprMaxLocalLossLearnsOverEveryRowAndOverSampledNegat
   }
 }
 
+TEST(FlatNeuralModelRepeatTest, RepeatTermTrainsLocallyOverEveryRowAndOverSampledNegatives) {
+  // Goal: devices train the attention models' repeat term too. On the replay world (the next
+  // track is the one two events back, test pairs never seen) local training must raise the
+  // recency value one step back above the last event's and predict the held-out pairs, over
+  // every item row and over sampled negatives.
+  const data::Catalog catalog = testing::TinyWorldCatalog();
+  std::vector<std::pair<data::ItemId, data::ItemId>> held_out;
+  const data::Interactions train = testing::TinyWorldAlternatingPairs(held_out);
+  for (const NeuralArchitecture architecture : {NeuralArchitecture::kSasRec, NeuralArchitecture::kTransGru}) {
+    NeuralOptions options = TinyOptions(architecture);
+    options.repeat = "recency";
+    auto model = FlatNeuralModel::Create(options, catalog, train);
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    const std::vector<ParameterBlock> blocks = (*model)->parameter_blocks();
+    const auto recency = std::find_if(blocks.begin(), blocks.end(),
+                                      [](const ParameterBlock& block) { return block.name == "repeat_recency"; });
+    ASSERT_NE(recency, blocks.end());
+    ASSERT_EQ(recency->size, options.max_length);
+    for (const uint32_t negatives : {0u, 6u}) {
+      std::vector<float> weights = (*model)->InitialWeights(5);
+      LocalTrainingOptions local;
+      local.optimizer = "adagrad";
+      local.learning_rate = 0.05;
+      local.batch_size = 16;
+      local.sampled_negatives = negatives;
+      for (uint32_t run = 0; run < 8; ++run) {
+        local.seed = run;
+        ASSERT_TRUE((*model)->TrainLocal(weights, train, local).ok());
+      }
+      const float last = weights[recency->offset], two_back = weights[recency->offset + 1];
+      EXPECT_GT(two_back, last + 1.0f) << NeuralArchitectureName(architecture) << ", " << negatives << " negatives";
+      auto trained = (*model)->MakeRecommender(weights);
+      ASSERT_TRUE(trained.ok());
+      EXPECT_GE(testing::TinyWorldReplayAccuracy(**trained, catalog, held_out), 0.9)
+          << NeuralArchitectureName(architecture) << ", " << negatives << " negatives";
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllArchitectures, FlatNeuralModelTest,
                          ::testing::Values(NeuralArchitecture::kRnn, NeuralArchitecture::kGru4Rec,
                                            NeuralArchitecture::kSasRec, NeuralArchitecture::kTransGru),

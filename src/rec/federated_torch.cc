@@ -169,12 +169,18 @@ class FlatNeuralModelImpl final : public FlatNeuralModel {
   };
   OutputLoss MakeOutputLoss(const LocalTrainingOptions& options, core::Rng& rng) const;
 
+  // The attention models' repeat term of the scored rows (see internal::AddRepeatTerm).
+  struct RepeatInput {
+    torch::Tensor values;  // [B, L, L]
+    torch::Tensor items;   // [B, L]
+    torch::Tensor rows;    // [n] positions of the scored states in the flattened batch
+  };
   // Sum of the cross-entropy (or BPR-max) of `states` [n, dim] against `targets` (model rows)
   // over the rows of `item_weights` / `item_bias`: all of them, or the targets plus sampled
-  // negatives.
+  // negatives; `repeat` (optional) adds the repeat term to the scores.
   static torch::Tensor SoftmaxLoss(const torch::Tensor& input_states, const std::vector<int64_t>& targets,
                                    const torch::Tensor& item_weights, const torch::Tensor& item_bias,
-                                   const OutputLoss& sampler);
+                                   const OutputLoss& sampler, const RepeatInput* repeat = nullptr);
 
   // Sum of the cross-entropy over the next-item targets of `batch` (model rows) and the
   // number of targets.
@@ -228,7 +234,7 @@ std::shared_ptr<const FlatNeuralModelImpl::NegativeTable> FlatNeuralModelImpl::N
 
 torch::Tensor FlatNeuralModelImpl::SoftmaxLoss(const torch::Tensor& input_states, const std::vector<int64_t>& targets,
                                                const torch::Tensor& item_weights, const torch::Tensor& item_bias,
-                                               const OutputLoss& sampler) {
+                                               const OutputLoss& sampler, const RepeatInput* repeat) {
   const auto sum = torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum);
   torch::Tensor states = input_states;
   if (sampler.dropout > 0.0) {
@@ -239,7 +245,7 @@ torch::Tensor FlatNeuralModelImpl::SoftmaxLoss(const torch::Tensor& input_states
     for (float& value : mask) value = sampler.dropout_rng->UniformDouble() < sampler.dropout ? 0.0f : kept;
     states = states * torch::from_blob(mask.data(), states.sizes(), torch::kFloat).clone();
   }
-  torch::Tensor scores, columns, log_q;
+  torch::Tensor scores, columns, log_q, index;
   if (sampler.count == 0) {
     scores = states.mm(item_weights.t()) + item_bias.unsqueeze(0);
     columns = torch::tensor(targets, torch::kLong);
@@ -256,11 +262,12 @@ torch::Tensor FlatNeuralModelImpl::SoftmaxLoss(const torch::Tensor& input_states
     for (size_t i = 0; i < targets.size(); ++i) {
       positions[i] = std::lower_bound(candidates.begin(), candidates.end(), targets[i]) - candidates.begin();
     }
-    const torch::Tensor index = torch::tensor(candidates, torch::kLong);
+    index = torch::tensor(candidates, torch::kLong);
     scores = states.mm(item_weights.index_select(0, index).t()) + item_bias.index_select(0, index).unsqueeze(0);
     columns = torch::tensor(positions, torch::kLong);
     log_q = sampler.negatives->log_q.index_select(0, index).unsqueeze(0);
   }
+  if (repeat != nullptr) scores = internal::AddRepeatTerm(scores, repeat->values, repeat->items, repeat->rows, index);
   if (sampler.bpr_max) return internal::BprMaxLoss(scores, columns, sampler.elu_param, sampler.bpreg);
   return torch::nn::functional::cross_entropy(log_q.defined() ? scores - log_q : scores, columns, sum);
 }
@@ -298,7 +305,8 @@ std::pair<torch::Tensor, int64_t> FlatNeuralModelImpl::AttentionLoss(NeuralModel
   uint64_t events = 0;
   const internal::WindowBatch input = internal::MakeWindowBatch(model, rows, batch, targets, events);
   const auto size = static_cast<int64_t>(batch.size());
-  const torch::Tensor states = net.Forward(input).reshape({size * net.max_length, net.dim});
+  const torch::Tensor window_states = net.Forward(input);
+  const torch::Tensor states = window_states.reshape({size * net.max_length, net.dim});
   const torch::Tensor target = torch::tensor(targets, torch::kLong);
   const torch::Tensor valid = (target >= 0).nonzero().squeeze(1);
   const torch::Tensor item_weights = net.OutputWeights();
@@ -306,7 +314,10 @@ std::pair<torch::Tensor, int64_t> FlatNeuralModelImpl::AttentionLoss(NeuralModel
   for (int64_t target_row : targets) {
     if (target_row >= 0) valid_targets.push_back(target_row);
   }
-  return {SoftmaxLoss(states.index_select(0, valid), valid_targets, item_weights, net.item_bias, sampler),
+  RepeatInput repeat;
+  if (net.has_repeat()) repeat = {net.RepeatValues(window_states, input.padding), input.items, valid};
+  return {SoftmaxLoss(states.index_select(0, valid), valid_targets, item_weights, net.item_bias, sampler,
+                      net.has_repeat() ? &repeat : nullptr),
           valid.size(0)};
 }
 

@@ -210,6 +210,7 @@ std::vector<Parameter> NeuralParameters(NeuralOptions& options) {
         {"heads", Unsigned(options.heads)},
         {"max_length", Unsigned(options.max_length)},
         {"dropout", Real(options.dropout)},
+        {"repeat", Text(options.repeat)},
     });
     if (options.architecture == NeuralArchitecture::kTransGru) {
       parameters.push_back({"branches", Text(options.branches)});

@@ -75,6 +75,13 @@ struct NeuralOptions {
   // unit-scale item embedding as the Transformer; "plain" is the earlier design (the head's
   // output alone, the GRU fed ReLU(Linear(E))), kept for the ablation.
   std::string fusion = "residual";
+  // Repeat term of the attention models (SASRec, TransGRU): "recency" adds to the score of every
+  // item the window holds a learned value r[d] + u·S for each of its occurrences, d events back
+  // from the query (RepeatNet's repeat mode reduced to a bias); "none" scores the output layer
+  // alone (the only choice of the session models). With consecutive repeats collapsed, tracks
+  // just played rarely come next, and the attention models' tied output layer otherwise ranks
+  // them on top. Defaults() sets "recency" for SASRec and TransGRU.
+  std::string repeat = "none";
 
   static NeuralOptions Defaults(NeuralArchitecture architecture);
   // kInvalidArgument naming the first absurd value.

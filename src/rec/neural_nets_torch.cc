@@ -116,6 +116,10 @@ AttentionNetImpl::AttentionNetImpl(int64_t items, int64_t artists, const NeuralO
         "output_embedding", torch::randn({items, dim}) * (1.0 / std::sqrt(static_cast<double>(dim))));
   }
   position_embedding = register_module("position_embedding", torch::nn::Embedding(max_length, dim));
+  if (options.repeat == "recency") {
+    repeat_recency = register_parameter("repeat_recency", torch::zeros({max_length}));
+    repeat_gate = register_parameter("repeat_gate", torch::zeros({dim}));
+  }
   input_dropout = register_module("input_dropout", torch::nn::Dropout(options.dropout));
   if (use_artist) {
     artist_embedding = register_module(
@@ -190,6 +194,35 @@ torch::Tensor AttentionNetImpl::Forward(const WindowBatch& batch) {
 
 torch::Tensor AttentionNetImpl::OutputWeights() const {
   return output_embedding.defined() ? output_embedding : item_embedding->weight.narrow(0, 0, items_);
+}
+
+torch::Tensor AttentionNetImpl::RepeatValues(const torch::Tensor& states, const torch::Tensor& padding) const {
+  const int64_t length = states.size(1);
+  const torch::Tensor t = torch::arange(length, torch::kLong).unsqueeze(1);  // [L, 1]
+  const torch::Tensor j = torch::arange(length, torch::kLong).unsqueeze(0);  // [1, L]
+  const torch::Tensor back = (t - j).clamp_min(0);                          // [L, L]
+  const torch::Tensor recency = repeat_recency.index_select(0, back.reshape({-1})).reshape({1, length, length});
+  const torch::Tensor gate = states.matmul(repeat_gate).unsqueeze(-1);      // [B, L, 1]
+  const torch::Tensor seen = (j <= t).unsqueeze(0).logical_and(padding.logical_not().unsqueeze(1));  // [B, L, L]
+  return (recency + gate) * seen.to(torch::kFloat);
+}
+
+torch::Tensor AddRepeatTerm(const torch::Tensor& scores, const torch::Tensor& values, const torch::Tensor& items,
+                            const torch::Tensor& rows, const torch::Tensor& candidates) {
+  const int64_t batch = items.size(0), length = items.size(1);
+  // The window items each scored row may repeat, and their values: [M, L].
+  const torch::Tensor history =
+      items.unsqueeze(1).expand({batch, length, length}).reshape({batch * length, length}).index_select(0, rows);
+  torch::Tensor value = values.reshape({batch * length, length}).index_select(0, rows);
+  torch::Tensor column;
+  if (!candidates.defined()) {
+    column = history.clamp_max(scores.size(1) - 1);  // padding (value 0) onto any column
+  } else {
+    column = torch::searchsorted(candidates, history).clamp_max(candidates.size(0) - 1);
+    const torch::Tensor present = candidates.index_select(0, column.reshape({-1})).reshape(column.sizes()) == history;
+    value = value * present.to(torch::kFloat);  // items outside the candidates add nothing
+  }
+  return scores.scatter_add(1, column, value);
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> NamedParameters(torch::nn::Module& module) {

@@ -3,21 +3,36 @@
 // AttentionNet in every SASRec/TransGRU variant): output shapes, zero states at padding,
 // causality (a later item never changes an earlier state), a gradient for every parameter the
 // forward pass uses, and analytic gradients equal to central finite differences in double
-// precision.
+// precision. The repeat term of the attention models: its values and scores against the
+// definition, that training learns a replay pattern no item embedding can, and that the serving
+// top-k with it stays the exact top-k.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/file_util.h"
+#include "core/rng.h"
+#include "core/thread_pool.h"
+#include "data/catalog.h"
+#include "data/interactions.h"
 #include "rec/internal/neural_model.h"
 #include "rec/internal/neural_nets.h"
+#include "rec/internal/neural_serving.h"
+#include "rec/top_k.h"
+#include "testing/test_paths.h"
+#include "testing/tiny_world.h"
 
 namespace melodai::rec::internal {
 namespace {
 
+using data::ItemId;
 using torch::indexing::Slice;
 
 constexpr int64_t kItems = 20;
@@ -107,6 +122,170 @@ TEST(BprMaxLossTest, MatchesTheHandComputedValueWhereverTheTargetColumnIs) {
               1e-12);
   // ELU leaves positive scores unchanged and maps 0 to 0: same value here.
   EXPECT_NEAR(BprMaxLoss(scores, torch::tensor({0}, torch::kLong), 0.5, 0.5).item<double>(), expected, 1e-12);
+}
+
+// The repeat term against its definition: value[b, t, j] = r[t - j] + u·S[b, t] for the positions
+// j <= t that are not padding; AddRepeatTerm adds each value to the score of the item at j, over
+// every item or over a sorted candidate list (items outside it add nothing); and the gradients of
+// scores that include it (r and u included) equal finite differences.
+TEST(RepeatTermTest, ValuesScoresAndGradientsMatchTheDefinition) {
+  NeuralOptions options = AttentionOptions(NeuralArchitecture::kSasRec, "both", "residual");
+  options.repeat = "recency";
+  torch::manual_seed(9);
+  AttentionNet net(kItems, kArtists, options);
+  net->to(torch::kDouble);
+  net->eval();
+  ASSERT_TRUE(net->has_repeat());
+  {
+    torch::NoGradGuard no_grad;
+    net->repeat_recency.copy_(torch::arange(static_cast<int64_t>(options.max_length), torch::kDouble) * 0.5 - 1.0);
+    net->repeat_gate.normal_();
+  }
+  const WindowBatch batch = MakeBatch(torch::kDouble);
+  std::optional<torch::NoGradGuard> no_grad(std::in_place);
+  const torch::Tensor states = net->Forward(batch);
+  const torch::Tensor values = net->RepeatValues(states, batch.padding);
+  ASSERT_EQ(values.sizes(), (std::vector<int64_t>{kBatch, kLength, kLength}));
+  for (int64_t b = 0; b < kBatch; ++b) {
+    for (int64_t t = 0; t < kLength; ++t) {
+      const double gate = (states[b][t] * net->repeat_gate).sum().item<double>();
+      for (int64_t j = 0; j < kLength; ++j) {
+        const bool seen = j <= t && !batch.padding[b][j].item<bool>();
+        const double expected = seen ? net->repeat_recency[t - j].item<double>() + gate : 0.0;
+        EXPECT_NEAR(values[b][t][j].item<double>(), expected, 1e-12) << b << "," << t << "," << j;
+      }
+    }
+  }
+  // Every non-padding position is a scored row.
+  const torch::Tensor rows = batch.padding.reshape({-1}).logical_not().nonzero().squeeze(1);
+  const int64_t count = rows.size(0);
+  const std::vector<int64_t> candidates = {1, 4, 5, 9, 12, 17};
+  const torch::Tensor candidate_rows = torch::tensor(candidates, torch::kLong);
+  const torch::Tensor base = torch::randn({count, kItems}, torch::kDouble);
+  const torch::Tensor base_sampled = torch::randn({count, static_cast<int64_t>(candidates.size())}, torch::kDouble);
+  const torch::Tensor full = AddRepeatTerm(base, values, batch.items, rows, torch::Tensor());
+  const torch::Tensor sampled = AddRepeatTerm(base_sampled, values, batch.items, rows, candidate_rows);
+  torch::Tensor expected_full = base.clone(), expected_sampled = base_sampled.clone();
+  for (int64_t m = 0; m < count; ++m) {
+    const int64_t position = rows[m].item<int64_t>(), b = position / kLength, t = position % kLength;
+    for (int64_t j = 0; j <= t; ++j) {
+      if (batch.padding[b][j].item<bool>()) continue;
+      const int64_t item = batch.items[b][j].item<int64_t>();
+      const double value = values[b][t][j].item<double>();
+      expected_full[m][item] += value;
+      const auto at = std::find(candidates.begin(), candidates.end(), item);
+      if (at != candidates.end()) expected_sampled[m][at - candidates.begin()] += value;
+    }
+  }
+  EXPECT_TRUE(torch::allclose(full, expected_full, 0, 1e-12));
+  EXPECT_TRUE(torch::allclose(sampled, expected_sampled, 0, 1e-12));
+  EXPECT_FALSE(torch::allclose(full, base, 0, 1e-6)) << "the batch repeats no item: the test proves nothing";
+
+  no_grad.reset();
+  const torch::Tensor weights = torch::randn({count, kItems}, torch::kDouble);
+  auto loss = [&] {
+    const torch::Tensor s = net->Forward(batch);
+    const torch::Tensor scores =
+        s.reshape({kBatch * kLength, options.dim}).index_select(0, rows).mm(net->OutputWeights().t()) +
+        net->item_bias.unsqueeze(0);
+    return (AddRepeatTerm(scores, net->RepeatValues(s, batch.padding), batch.items, rows, torch::Tensor()) * weights)
+        .sum();
+  };
+  ExpectGradientsMatchFiniteDifferences(*net, loss, {});
+}
+
+
+// Tiny training options for the repeat-term tests.
+NeuralOptions TinyTrainingOptions(NeuralArchitecture architecture = NeuralArchitecture::kSasRec) {
+  NeuralOptions options = NeuralOptions::Defaults(architecture);
+  options.seed = 7;
+  options.valid_queries = 0;
+  options.batch_size = 16;
+  options.n_epochs = 10;
+  options.learning_rate = 0.01;
+  options.dim = 32;
+  options.blocks = 1;
+  options.max_length = 8;
+  options.dropout = 0.0;
+  options.repeat = "recency";
+  return options;
+}
+
+// The repeat term learns a pattern no item embedding can: every playlist alternates two tracks
+// (a b a b ...), a different pair each time, and the test pairs never occur in training. The
+// next track is the one played two events back, so the learned recency value one step back
+// must rise above the last event's, and the model must predict unseen pairs from it. The model
+// with its repeat term reloads bit for bit.
+TEST(RepeatTermTest, LearnsToReplayTheTrackTwoBackAndReloadsBitForBit) {
+  const data::Catalog catalog = testing::TinyWorldCatalog();
+  std::vector<std::pair<ItemId, ItemId>> test_pairs;
+  const data::Interactions train = testing::TinyWorldAlternatingPairs(test_pairs);
+  core::ThreadPool pool(2);
+  NeuralOptions options = TinyTrainingOptions();
+  auto model = NeuralRecommender::Create(options);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  ASSERT_TRUE((*model)->Fit(catalog, train, pool).ok());
+  const auto& net = *dynamic_cast<const NeuralModel&>(**model).attention_;
+  ASSERT_TRUE(net.has_repeat());
+  const float last = net.repeat_recency[0].item<float>(), two_back = net.repeat_recency[1].item<float>();
+  EXPECT_GT(two_back, last + 1.0f) << "r[0] " << last << " r[1] " << two_back;
+  EXPECT_GE(testing::TinyWorldReplayAccuracy(**model, catalog, test_pairs), 0.9);
+
+  const std::filesystem::path path = testing::MakeTempDir("neural-repeat") / "model.bin";
+  ASSERT_TRUE((*model)->Save(path).ok());
+  auto loaded = NeuralRecommender::Load(path, catalog);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ((*loaded)->options().repeat, "recency");
+  const std::vector<ItemId> history = {3, 8, 3, 8, 3};
+  Query query;
+  query.kind = data::QueryKind::kNextItem;
+  query.history = history;
+  std::vector<float> scores(catalog.size()), reloaded(catalog.size());
+  (*model)->Score(query, scores);
+  (*loaded)->Score(query, reloaded);
+  EXPECT_EQ(0, std::memcmp(scores.data(), reloaded.data(), scores.size() * sizeof(float)));
+}
+
+// The serving top-k of a model with a repeat term equals Score + SelectTopK bit for bit: the
+// repeat values are set far apart so that history items both enter and leave the top-k.
+TEST(RepeatTermTest, ServingTopKEqualsExactScoringBitForBit) {
+  const data::Catalog catalog = testing::TinyWorldCatalog();
+  core::ThreadPool pool(2);
+  for (const NeuralArchitecture architecture : {NeuralArchitecture::kSasRec, NeuralArchitecture::kTransGru}) {
+    NeuralOptions options = TinyTrainingOptions(architecture);
+    options.n_epochs = 2;
+    auto model = NeuralRecommender::Create(options);
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    ASSERT_TRUE((*model)->Fit(catalog, testing::TinyWorldChains(4, 200), pool).ok());
+    {
+      AttentionNetImpl& net = *dynamic_cast<NeuralModel&>(**model).attention_;
+      torch::NoGradGuard no_grad;
+      net.repeat_recency.copy_(torch::tensor({9.0f, -9.0f, 4.0f, -3.0f, 2.0f, 0.0f, -1.0f, 1.0f}));
+    }
+    core::Rng rng(16);
+    std::vector<float> scores(catalog.size());
+    int changed = 0;
+    for (int trial = 0; trial < 30; ++trial) {
+      std::vector<ItemId> history(1 + rng.Uniform(12));
+      for (ItemId& item : history) item = static_cast<ItemId>(rng.Uniform(catalog.size()));
+      Query query;
+      query.kind = data::QueryKind::kNextItem;
+      query.history = history;
+      std::vector<ItemId> excluded;
+      if (trial % 3 == 0) excluded = {history.back()};
+      (*model)->Score(query, scores);
+      for (const size_t k : {size_t{1}, size_t{5}, size_t{10}}) {
+        std::vector<ScoredItem> expected(k), served(k);
+        expected.resize(SelectTopKExcludingSorted(scores, excluded, k, expected));
+        served.resize(ServingTopK(**model, query, excluded, k, served));
+        EXPECT_EQ(served, expected) << NeuralArchitectureName(architecture) << " trial " << trial << " k " << k;
+        changed += std::any_of(expected.begin(), expected.end(), [&](const ScoredItem& entry) {
+          return std::find(history.begin(), history.end(), entry.item) != history.end();
+        });
+      }
+    }
+    EXPECT_GT(changed, 0) << "no history item reached the top-k: the merge was not exercised";
+  }
 }
 
 TEST(SessionNetTest, StepShapesAndGradients) {
@@ -199,9 +378,11 @@ TEST_P(AttentionNetTest, ShapesPaddingCausalityAndGradients) {
   }
   const torch::Tensor weights = torch::randn({kBatch, kLength, options.dim}, torch::kDouble);
   auto loss = [&] { return (net->Forward(batch) * weights).sum(); };
-  // item_bias belongs to the scoring layer, not to the states; artist and position embeddings
-  // feed the Transformer branch only.
+  // Artist and position embeddings feed the Transformer branch only; item_bias and the repeat
+  // term belong to the scoring layer, not to the states (the repeat term's gradients are checked
+  // in RepeatTermTest).
   std::vector<std::string> unused = {"item_bias"};
+  if (net->has_repeat()) unused.insert(unused.end(), {"repeat_recency", "repeat_gate"});
   if (c.branches == "gru") unused.insert(unused.end(), {"artist_embedding.weight", "position_embedding.weight"});
   ExpectGradientsMatchFiniteDifferences(*net, loss, unused);
 }

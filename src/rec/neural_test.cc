@@ -254,12 +254,12 @@ TEST(NeuralModelFileTest, BadFilesAreRefusedWithTheReason) {
   EXPECT_NE(corrupt.status().message().find("checksum"), std::string::npos) << corrupt.status().ToString();
 
   std::string old_version = *bytes;
-  const size_t magic_at = old_version.find("MELODAI-NEURAL-3");
+  const size_t magic_at = old_version.find("MELODAI-NEURAL-4");
   ASSERT_NE(magic_at, std::string::npos);
-  old_version[magic_at + 15] = '2';
-  auto outdated = NeuralRecommender::Load(write("version2.bin", old_version), catalog);
+  old_version[magic_at + 15] = '3';
+  auto outdated = NeuralRecommender::Load(write("version3.bin", old_version), catalog);
   ASSERT_FALSE(outdated.ok());
-  EXPECT_NE(outdated.status().message().find("format MELODAI-NEURAL-2 is not the supported MELODAI-NEURAL-3"),
+  EXPECT_NE(outdated.status().message().find("format MELODAI-NEURAL-3 is not the supported MELODAI-NEURAL-4"),
             std::string::npos)
       << outdated.status().ToString();
 

@@ -31,8 +31,8 @@ namespace {
 
 // Version 2 added the TransGRU `fusion` option; version 3 counts the attention models' positions
 // from the window's first event (the weights of a version-2 SASRec/TransGRU file mean something
-// else now).
-constexpr std::string_view kCheckpointMagic = "MELODAI-NEURAL-3";
+// else now); version 4 added the attention models' `repeat` option.
+constexpr std::string_view kCheckpointMagic = "MELODAI-NEURAL-4";
 constexpr std::string_view kCheckpointFamily = "MELODAI-NEURAL-";
 constexpr size_t kMaxTensors = 4096;
 constexpr size_t kMaxTensorDims = 4;
@@ -151,9 +151,10 @@ void NeuralModel::RefreshScoringCache() {
   serving_.reset();  // Stale now; the next TopK builds the new one.
 }
 
-torch::Tensor NeuralModel::EncodeHistory(std::span<const data::ItemId> history,
-                                         std::span<const float> weights) const {
+torch::Tensor NeuralModel::EncodeHistory(std::span<const data::ItemId> history, std::span<const float> weights,
+                                         std::vector<RepeatBonus>* repeat) const {
   torch::NoGradGuard no_grad;
+  if (repeat != nullptr) repeat->clear();
   if (session_) {
     PrefixCache& cache = prefix_cache;
     size_t start = 0;
@@ -211,13 +212,27 @@ torch::Tensor NeuralModel::EncodeHistory(std::span<const data::ItemId> history,
   batch.padding = torch::tensor(std::vector<int64_t>(padding.begin(), padding.end()), torch::kLong)
                       .to(torch::kBool)
                       .reshape({1, length});
-  return net.Forward(batch).select(0, 0).select(0, length - 1).contiguous();
+  const torch::Tensor states = net.Forward(batch);
+  if (repeat != nullptr && net.has_repeat() && take > 0) {
+    const torch::Tensor values = net.RepeatValues(states, batch.padding).select(0, 0).select(0, length - 1).contiguous();
+    const float* value = values.data_ptr<float>();
+    for (size_t slot = length - take; slot < static_cast<size_t>(length); ++slot) {
+      repeat->push_back({static_cast<uint32_t>(items[slot]), value[slot]});
+    }
+  }
+  return states.select(0, 0).select(0, length - 1).contiguous();
+}
+
+void NeuralModel::AddRepeatBonuses(std::span<const RepeatBonus> repeat, std::span<float> scores) const {
+  for (const RepeatBonus& bonus : repeat) scores[item_of_row_[bonus.row]] += bonus.value;
 }
 
 void NeuralModel::Score(const Query& query, std::span<float> scores) const {
   MELODAI_CHECK(fitted_);
-  const torch::Tensor state = EncodeHistory(query.history, query.history_weights);
+  std::vector<RepeatBonus> repeat;
+  const torch::Tensor state = EncodeHistory(query.history, query.history_weights, &repeat);
   ScoreState(std::span<const float>(state.data_ptr<float>(), static_cast<size_t>(state.numel())), scores);
+  AddRepeatBonuses(repeat, scores);
 }
 
 void NeuralModel::ScoreState(std::span<const float> state, std::span<float> scores) const {
@@ -278,9 +293,10 @@ std::shared_ptr<const ServingCache> NeuralModel::PrepareServing() const {
 
 void NeuralModel::EncodeForServing(const ServingCache& cache, std::span<const data::ItemId> history,
                                    std::span<const float> weights, bool serving_encoder,
-                                   std::vector<float>& state) const {
+                                   std::vector<float>& state, std::vector<RepeatBonus>* repeat) const {
+  if (repeat != nullptr) repeat->clear();
   if (!cache.has_cell || !serving_encoder) {
-    const torch::Tensor encoded = EncodeHistory(history, weights);
+    const torch::Tensor encoded = EncodeHistory(history, weights, repeat);
     state.assign(encoded.data_ptr<float>(), encoded.data_ptr<float>() + encoded.numel());
     return;
   }
@@ -313,7 +329,8 @@ size_t NeuralModel::TopK(const Query& query, std::span<const data::ItemId> exclu
   const core::SystemClock& clock = core::SystemClock::Instance();
   const int64_t start = stats != nullptr ? clock.NowNanos() : 0;
   thread_local std::vector<float> state;
-  EncodeForServing(*cache, query.history, query.history_weights, options.serving_encoder, state);
+  thread_local std::vector<RepeatBonus> repeat;
+  EncodeForServing(*cache, query.history, query.history_weights, options.serving_encoder, state, &repeat);
   if (stats != nullptr) stats->encode_nanos += clock.NowNanos() - start;
   // Rows increase with items (item_of_row_ is sorted), so the excluded rows come out sorted.
   thread_local std::vector<data::ItemId> excluded_rows;
@@ -324,22 +341,58 @@ size_t NeuralModel::TopK(const Query& query, std::span<const data::ItemId> exclu
       excluded_rows.push_back(static_cast<data::ItemId>(row));
     }
   }
+  // The repeated rows that may be recommended, sorted and distinct: their exact scores with the
+  // repeat term are merged with the certified top (k + their count) of the other rows.
+  thread_local std::vector<uint32_t> repeated;
+  repeated.clear();
+  for (const RepeatBonus& bonus : repeat) repeated.push_back(bonus.row);
+  std::sort(repeated.begin(), repeated.end());
+  repeated.erase(std::unique(repeated.begin(), repeated.end()), repeated.end());
+  std::erase_if(repeated, [](uint32_t row) {
+    return std::binary_search(excluded_rows.begin(), excluded_rows.end(), static_cast<data::ItemId>(row));
+  });
+  const size_t wanted = k + repeated.size();
   const bool finite = std::all_of(state.begin(), state.end(), [](float value) { return std::isfinite(value); });
-  if (state.empty() || !finite || !cache->quantized.usable() || item_of_row_.size() - excluded_rows.size() < k) {
+  if (state.empty() || !finite || !cache->quantized.usable() || item_of_row_.size() - excluded_rows.size() < wanted) {
     // Score's own path: also ranks the unknown items when fewer than k known ones remain, and
     // NaN scores (a diverged model) the way SelectTopK does.
     thread_local std::vector<float> scores;
     scores.resize(row_of_item_.size());
     ScoreState(state, scores);
+    AddRepeatBonuses(repeat, scores);
     if (stats != nullptr) {
       stats->exact_fallback = true;
       stats->rescored_rows += item_of_row_.size();
     }
     return SelectTopKExcludingSorted(scores, excluded_sorted, k, out);
   }
-  const size_t count = CertifiedTopK(item_view(), cache->quantized, state, excluded_rows, k, out, options, stats);
-  for (size_t i = 0; i < count; ++i) out[i].item = item_of_row_[out[i].item];
-  return count;
+  if (repeated.empty()) {
+    const size_t count = CertifiedTopK(item_view(), cache->quantized, state, excluded_rows, k, out, options, stats);
+    for (size_t i = 0; i < count; ++i) out[i].item = item_of_row_[out[i].item];
+    return count;
+  }
+  thread_local std::vector<ScoredItem> merged;
+  merged.resize(wanted);
+  const size_t count = CertifiedTopK(item_view(), cache->quantized, state, excluded_rows, wanted, merged, options, stats);
+  merged.resize(count);
+  std::erase_if(merged, [](const ScoredItem& entry) {
+    return std::binary_search(repeated.begin(), repeated.end(), static_cast<uint32_t>(entry.item));
+  });
+  // The repeated rows' scores as Score computes them: the exact output-layer score, then every
+  // window position's value in order.
+  thread_local std::vector<float> repeated_scores;
+  repeated_scores.resize(repeated.size());
+  ExactRowScores(item_view(), state, repeated, repeated_scores);
+  for (const RepeatBonus& bonus : repeat) {
+    const auto at = std::lower_bound(repeated.begin(), repeated.end(), bonus.row);
+    if (at != repeated.end() && *at == bonus.row) repeated_scores[at - repeated.begin()] += bonus.value;
+  }
+  for (size_t i = 0; i < repeated.size(); ++i) merged.push_back({repeated_scores[i], repeated[i]});
+  const size_t take = std::min(k, merged.size());
+  std::partial_sort(merged.begin(), merged.begin() + static_cast<std::ptrdiff_t>(take), merged.end(), RanksBefore);
+  for (size_t i = 0; i < take; ++i) out[i] = {merged[i].score, item_of_row_[merged[i].item]};
+  if (stats != nullptr) stats->rescored_rows += repeated.size();
+  return take;
 }
 
 namespace {
@@ -466,6 +519,7 @@ void EncodeOptions(const NeuralOptions& o, core::ByteWriter& w) {
   w.PutF64(o.dropout);
   w.PutString(o.branches);
   w.PutString(o.fusion);
+  w.PutString(o.repeat);
 }
 
 core::Status DecodeOptions(core::ByteReader& r, NeuralOptions& o) {
@@ -504,6 +558,7 @@ core::Status DecodeOptions(core::ByteReader& r, NeuralOptions& o) {
   MELODAI_RETURN_IF_ERROR(r.GetF64(o.dropout, "dropout"));
   MELODAI_RETURN_IF_ERROR(r.GetString(o.branches, "branches", 32));
   MELODAI_RETURN_IF_ERROR(r.GetString(o.fusion, "fusion", 32));
+  MELODAI_RETURN_IF_ERROR(r.GetString(o.repeat, "repeat", 32));
   core::Status valid = o.Validate();
   if (!valid.ok()) return core::DataLossError(fmt::format("stored options are invalid: {}", valid.message()));
   return core::Status::Ok();

@@ -380,7 +380,8 @@ double AttentionTrainer::Step(std::span<const Window> batch, core::Rng& rng, uin
   const auto size = static_cast<int64_t>(batch.size());
   std::vector<int64_t> targets;
   const WindowBatch input = MakeWindowBatch(model_, train_, batch, targets, events);
-  const torch::Tensor states = net.Forward(input).reshape({size * length, options.dim});
+  const torch::Tensor window_states = net.Forward(input);
+  const torch::Tensor states = window_states.reshape({size * length, options.dim});
   const torch::Tensor target = torch::tensor(targets, torch::kLong);
   const torch::Tensor valid = (target >= 0).nonzero().squeeze(1);
   const torch::Tensor chosen = states.index_select(0, valid);
@@ -388,17 +389,20 @@ double AttentionTrainer::Step(std::span<const Window> batch, core::Rng& rng, uin
   const torch::Tensor item_weights = net.OutputWeights();
   // Scores over every item, or over this batch's targets + popularity negatives (each once; the
   // sampled softmax is logQ-corrected, BPR-max is not, as in the official GRU4Rec code).
-  torch::Tensor scores, columns, log_q;
+  torch::Tensor scores, columns, log_q, candidates;
   if (options.n_sample == 0) {
     scores = chosen.mm(item_weights.t()) + net.item_bias.unsqueeze(0);
     columns = wanted;
   } else {
     std::vector<int64_t> negatives(options.n_sample);
     for (auto& negative : negatives) negative = static_cast<int64_t>(sampler_->Sample(rng));
-    const torch::Tensor candidates = std::get<0>(at::_unique(torch::cat({wanted, torch::tensor(negatives, torch::kLong)}), true, false));
+    candidates = std::get<0>(at::_unique(torch::cat({wanted, torch::tensor(negatives, torch::kLong)}), true, false));
     scores = chosen.mm(item_weights.index_select(0, candidates).t()) + net.item_bias.index_select(0, candidates).unsqueeze(0);
     columns = torch::searchsorted(candidates, wanted);
     log_q = log_q_.index_select(0, candidates).unsqueeze(0);
+  }
+  if (net.has_repeat()) {
+    scores = AddRepeatTerm(scores, net.RepeatValues(window_states, input.padding), input.items, valid, candidates);
   }
   const torch::Tensor loss =
       options.loss == "bpr-max"

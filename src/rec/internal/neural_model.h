@@ -21,6 +21,13 @@
 
 namespace melodai::rec::internal {
 
+// The repeat term's value for one window position of a history: added to the score of the
+// model row the position holds.
+struct RepeatBonus {
+  uint32_t row;
+  float value;
+};
+
 // Invariants: exactly one of session_ / attention_ is non-null once built; item_matrix_ holds
 // N x width_ floats and item_bias_ N floats mirroring the network's output layer whenever
 // fitted_ is true; generation_ changes whenever the weights do (it keys the per-thread prefix
@@ -61,8 +68,12 @@ class NeuralModel final : public NeuralRecommender {
   // Copies the output layer into item_matrix_/item_bias_ and bumps generation_.
   void RefreshScoringCache();
   // The final state [width] for a history of catalogue items (no gradient, eval mode
-  // expected); items unknown to the model are skipped.
-  torch::Tensor EncodeHistory(std::span<const data::ItemId> history, std::span<const float> weights) const;
+  // expected); items unknown to the model are skipped. `repeat` (attention models with a
+  // repeat term) receives the repeat value of every window position, oldest first.
+  torch::Tensor EncodeHistory(std::span<const data::ItemId> history, std::span<const float> weights,
+                              std::vector<RepeatBonus>* repeat = nullptr) const;
+  // Adds `repeat` to the scores of their items, in order (as Score does).
+  void AddRepeatBonuses(std::span<const RepeatBonus> repeat, std::span<float> scores) const;
   // The serving path (rec/internal/neural_serving.h): the min(k, available) best catalogue
   // items for `query`, skipping `excluded_sorted`, best first in RanksBefore order. With the
   // LibTorch state (attention models, or options.serving_encoder false) the items and scores
@@ -77,7 +88,7 @@ class NeuralModel final : public NeuralRecommender {
   // The state for `history` as the serving path computes it (see ServingOptions).
   void EncodeForServing(const ServingCache& cache, std::span<const data::ItemId> history,
                         std::span<const float> weights, bool serving_encoder,
-                        std::vector<float>& state) const;
+                        std::vector<float>& state, std::vector<RepeatBonus>* repeat = nullptr) const;
   // The serving cache of the current weights, built (or rebuilt) under serving_mutex_ when
   // stale. REQUIRES: fitted_.
   std::shared_ptr<const ServingCache> PrepareServing() const;

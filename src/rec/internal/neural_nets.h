@@ -83,6 +83,8 @@ TORCH_MODULE(EncoderBlock);
 //             fusion "plain" (the earlier design): G = GRU(ReLU(Linear([E[x] ; f]))) and
 //             S without the residual T + G.
 //   scores = S E^T + b                                                [B, L, N]
+//   repeat "recency": + R, R[b, t, i] = sum over the window's positions j <= t holding item i of
+//             r[t - j] + u·S[b, t]  (r [L] and u [D] learned, both start at 0)
 struct AttentionNetImpl : torch::nn::Module {
   AttentionNetImpl(int64_t items, int64_t artists, const NeuralOptions& options);
   // States S [B, L, D] for the window batch.
@@ -90,6 +92,11 @@ struct AttentionNetImpl : torch::nn::Module {
   // The output layer's item vectors [N, D]: the item embedding (tied, the default) or the
   // separate output table (constrained_embedding = false).
   torch::Tensor OutputWeights() const;
+  bool has_repeat() const { return repeat_recency.defined(); }
+  // The repeat values [B, L, L] of states S [B, L, D] and padding [B, L]: value[b, t, j] =
+  // r[t - j] + u·S[b, t] for the positions j <= t that are not padding, 0 elsewhere.
+  // REQUIRES: has_repeat().
+  torch::Tensor RepeatValues(const torch::Tensor& states, const torch::Tensor& padding) const;
 
   bool use_transformer = true, use_gru = false, use_fusion = false, use_artist = false;
   bool residual_fusion = false;  // TransGRU fusion "residual" (see NeuralOptions::fusion)
@@ -98,6 +105,8 @@ struct AttentionNetImpl : torch::nn::Module {
       position_embedding{nullptr};
   torch::Tensor item_bias;
   torch::Tensor output_embedding;  // [N, D] when untied, else undefined
+  torch::Tensor repeat_recency;    // r [L] with repeat "recency", else undefined
+  torch::Tensor repeat_gate;       // u [D] with repeat "recency", else undefined
   torch::nn::Dropout input_dropout{nullptr};
   torch::nn::ModuleList encoder{nullptr};
   torch::nn::LayerNorm encoder_norm{nullptr};
@@ -109,6 +118,13 @@ struct AttentionNetImpl : torch::nn::Module {
   torch::nn::Sequential head{nullptr};
 };
 TORCH_MODULE(AttentionNet);
+
+// Adds the repeat term to `scores` [M, C]. Row m of `scores` is position rows[m] of the flattened
+// [B * L] window batch whose items [B, L] (padding = N) and repeat values [B, L, L] are given;
+// column c scores item row candidates[c] (sorted and distinct), or item row c when `candidates`
+// is undefined (every item). Differentiable in `scores` and `values`.
+torch::Tensor AddRepeatTerm(const torch::Tensor& scores, const torch::Tensor& values, const torch::Tensor& items,
+                            const torch::Tensor& rows, const torch::Tensor& candidates);
 
 // Additive attention mask [B, 1, L, L] from padding [B, L]: position t sees the positions
 // s <= t that are not padding; a padding position sees itself only (no row is all -inf).
