@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -314,6 +315,29 @@ TEST(NeuralModelFileTest, OptionsThatNeedMoreWeightsThanStoredAreRefusedBeforeBu
 
   auto same = NeuralRecommender::LoadFromBytes(*bytes, "same.bin", catalog);
   EXPECT_TRUE(same.ok()) << same.status().ToString();
+}
+
+// A file whose checksum is right but whose weights hold a NaN or an infinity (a diverged model)
+// is refused, naming the tensor and the value.
+TEST(NeuralModelFileTest, NonFiniteWeightsAreRefusedByName) {
+  const data::Catalog catalog = testing::TinyWorldCatalog();
+  const std::unique_ptr<NeuralRecommender> model = TrainedTinyGru4Rec(catalog);
+  const std::filesystem::path path = testing::MakeTempDir("neural-nan") / "model.bin";
+  ASSERT_TRUE(model->Save(path).ok());
+  auto bytes = core::ReadFile(path);
+  ASSERT_TRUE(bytes.ok());
+  const std::string body = bytes->substr(0, bytes->size() - 8);
+  // The body ends with the last tensor's values; overwrite the last one.
+  for (const float value : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    std::string edited = body;
+    std::memcpy(edited.data() + edited.size() - sizeof(float), &value, sizeof(float));
+    auto loaded = NeuralRecommender::LoadFromBytes(WithChecksum(edited), "diverged.bin", catalog);
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_EQ(loaded.status().code(), core::StatusCode::kDataLoss);
+    EXPECT_TRUE(loaded.status().message().starts_with("diverged.bin: tensor '")) << loaded.status().ToString();
+    EXPECT_NE(loaded.status().message().find("diverged or the file is corrupt"), std::string::npos)
+        << loaded.status().ToString();
+  }
 }
 
 TEST(NeuralOptionsTest, AbsurdValuesAreNamed) {

@@ -630,6 +630,12 @@ core::Status LoadTensors(core::ByteReader& reader, NeuralModel& model, const std
       return core::DataLossError(fmt::format("{}: tensor '{}' holds {} values, expected {}", file, name,
                                              values.size(), tensor.numel()));
     }
+    const auto bad = std::find_if(values.begin(), values.end(), [](float value) { return !std::isfinite(value); });
+    if (bad != values.end()) {
+      return core::DataLossError(fmt::format("{}: tensor '{}' value {} is {}: the stored model diverged or the file "
+                                             "is corrupt",
+                                             file, name, bad - values.begin(), *bad));
+    }
     tensor.copy_(torch::from_blob(values.data(), tensor.sizes(), torch::kFloat));
   }
   return core::Status::Ok();
