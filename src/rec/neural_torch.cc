@@ -352,10 +352,13 @@ size_t NeuralModel::TopK(const Query& query, std::span<const data::ItemId> exclu
     return std::binary_search(excluded_rows.begin(), excluded_rows.end(), static_cast<data::ItemId>(row));
   });
   const size_t wanted = k + repeated.size();
-  const bool finite = std::all_of(state.begin(), state.end(), [](float value) { return std::isfinite(value); });
+  const bool finite = std::all_of(state.begin(), state.end(), [](float value) { return std::isfinite(value); }) &&
+                      std::all_of(repeat.begin(), repeat.end(),
+                                  [](const RepeatBonus& bonus) { return std::isfinite(bonus.value); });
   if (state.empty() || !finite || !cache->quantized.usable() || item_of_row_.size() - excluded_rows.size() < wanted) {
-    // Score's own path: also ranks the unknown items when fewer than k known ones remain, and
-    // NaN scores (a diverged model) the way SelectTopK does.
+    // Score's own path: also ranks the unknown items when fewer than k known ones remain (k plus
+    // the repeated ones with a repeat term), and NaN scores (a diverged model) the way
+    // SelectTopK does.
     thread_local std::vector<float> scores;
     scores.resize(row_of_item_.size());
     ScoreState(state, scores);
