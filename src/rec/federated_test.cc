@@ -27,6 +27,16 @@ NeuralOptions TinyOptions(NeuralArchitecture architecture) {
   return options;
 }
 
+// Adagrad local training over batches of 16 with `negatives` sampled negatives (0 = every row).
+LocalTrainingOptions AdagradLocal(uint32_t negatives) {
+  LocalTrainingOptions local;
+  local.optimizer = "adagrad";
+  local.learning_rate = 0.05;
+  local.batch_size = 16;
+  local.sampled_negatives = negatives;
+  return local;
+}
+
 double SquaredDistance(const std::vector<float>& a, const std::vector<float>& b) {
   double sum = 0.0;
   for (size_t i = 0; i < a.size(); ++i) sum += (a[i] - b[i]) * static_cast<double>(a[i] - b[i]);
@@ -170,11 +180,7 @@ TEST_P(FlatNeuralModelTest, SampledSoftmaxLearnsAndIsAPureFunctionOfTheSeed) {
   auto model = FlatNeuralModel::Create(TinyOptions(GetParam()), catalog_, train_);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   std::vector<float> weights = (*model)->InitialWeights(5);
-  LocalTrainingOptions local;
-  local.optimizer = "adagrad";
-  local.learning_rate = 0.05;
-  local.batch_size = 16;
-  local.sampled_negatives = 6;
+  LocalTrainingOptions local = AdagradLocal(6);
   local.negative_alpha = 0.5;
   for (uint32_t run = 0; run < 12; ++run) {
     local.seed = run;
@@ -214,11 +220,7 @@ TEST_P(FlatNeuralModelTest, BprMaxLocalLossLearnsOverEveryRowAndOverSampledNegat
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   for (const uint32_t negatives : {0u, 6u}) {
     std::vector<float> weights = (*model)->InitialWeights(5);
-    LocalTrainingOptions local;
-    local.optimizer = "adagrad";
-    local.learning_rate = 0.05;
-    local.batch_size = 16;
-    local.sampled_negatives = negatives;
+    LocalTrainingOptions local = AdagradLocal(negatives);
     local.negative_alpha = 0.5;
     local.loss = "bpr-max";
     for (uint32_t run = 0; run < 12; ++run) {
@@ -262,11 +264,7 @@ TEST(FlatNeuralModelRepeatTest, RepeatTermTrainsLocallyOverEveryRowAndOverSample
     ASSERT_EQ(recency->size, options.max_length);
     for (const uint32_t negatives : {0u, 6u}) {
       std::vector<float> weights = (*model)->InitialWeights(5);
-      LocalTrainingOptions local;
-      local.optimizer = "adagrad";
-      local.learning_rate = 0.05;
-      local.batch_size = 16;
-      local.sampled_negatives = negatives;
+      LocalTrainingOptions local = AdagradLocal(negatives);
       for (uint32_t run = 0; run < 8; ++run) {
         local.seed = run;
         ASSERT_TRUE((*model)->TrainLocal(weights, train, local).ok());

@@ -271,6 +271,14 @@ TEST(NeuralModelFileTest, BadFilesAreRefusedWithTheReason) {
   EXPECT_NE(wrong_catalog.status().message().find("another catalogue"), std::string::npos);
 }
 
+// The bytes `model` saves (a file in a fresh temporary folder `folder`); empty if saving failed.
+std::string SavedBytes(const NeuralRecommender& model, std::string_view folder) {
+  const std::filesystem::path path = testing::MakeTempDir(folder) / "model.bin";
+  if (!model.Save(path).ok()) return {};
+  auto bytes = core::ReadFile(path);
+  return bytes.ok() ? *bytes : std::string();
+}
+
 // A model file made of `body` and its correct checksum, so that an edited body reaches the
 // decoder behind the checksum.
 std::string WithChecksum(std::string body) {
@@ -286,11 +294,9 @@ std::string WithChecksum(std::string body) {
 TEST(NeuralModelFileTest, OptionsThatNeedMoreWeightsThanStoredAreRefusedBeforeBuilding) {
   const data::Catalog catalog = testing::TinyWorldCatalog();
   const std::unique_ptr<NeuralRecommender> model = TrainedTinyGru4Rec(catalog);
-  const std::filesystem::path path = testing::MakeTempDir("neural-too-large") / "model.bin";
-  ASSERT_TRUE(model->Save(path).ok());
-  auto bytes = core::ReadFile(path);
-  ASSERT_TRUE(bytes.ok());
-  const std::string body = bytes->substr(0, bytes->size() - 8);
+  const std::string bytes = SavedBytes(*model, "neural-too-large");
+  ASSERT_FALSE(bytes.empty());
+  const std::string body = bytes.substr(0, bytes.size() - 8);
 
   // Save's layout up to `layers`: magic (8 + 16 bytes), architecture u8, seed u64, n_epochs and
   // batch_size u32, learning_rate and momentum f64, optimizer (8 + 7 bytes, "adagrad"),
@@ -313,7 +319,7 @@ TEST(NeuralModelFileTest, OptionsThatNeedMoreWeightsThanStoredAreRefusedBeforeBu
   EXPECT_EQ(cut.status().code(), core::StatusCode::kDataLoss);
   EXPECT_TRUE(cut.status().message().starts_with("cut.bin: ")) << cut.status().ToString();
 
-  auto same = NeuralRecommender::LoadFromBytes(*bytes, "same.bin", catalog);
+  auto same = NeuralRecommender::LoadFromBytes(bytes, "same.bin", catalog);
   EXPECT_TRUE(same.ok()) << same.status().ToString();
 }
 
@@ -321,12 +327,9 @@ TEST(NeuralModelFileTest, OptionsThatNeedMoreWeightsThanStoredAreRefusedBeforeBu
 // is refused, naming the tensor and the value.
 TEST(NeuralModelFileTest, NonFiniteWeightsAreRefusedByName) {
   const data::Catalog catalog = testing::TinyWorldCatalog();
-  const std::unique_ptr<NeuralRecommender> model = TrainedTinyGru4Rec(catalog);
-  const std::filesystem::path path = testing::MakeTempDir("neural-nan") / "model.bin";
-  ASSERT_TRUE(model->Save(path).ok());
-  auto bytes = core::ReadFile(path);
-  ASSERT_TRUE(bytes.ok());
-  const std::string body = bytes->substr(0, bytes->size() - 8);
+  const std::string bytes = SavedBytes(*TrainedTinyGru4Rec(catalog), "neural-nan");
+  ASSERT_FALSE(bytes.empty());
+  const std::string body = bytes.substr(0, bytes.size() - 8);
   // The body ends with the last tensor's values; overwrite the last one.
   for (const float value : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
     std::string edited = body;
