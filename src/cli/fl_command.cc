@@ -49,6 +49,7 @@ struct FlSimOptions {
   double bound_factor = 1.0;
   double weight_cap = 4.0;
   double min_cosine = -2.0;
+  double reject_factor = 0.0;
   double prox_mu = 0.0;
   std::string server_opt = "fedavg";
   double server_lr = 1.0;
@@ -107,6 +108,7 @@ core::Result<fl::SimulationConfig> BuildSimulationConfig(const FlSimOptions& o, 
   config.aggregator.bound_factor = o.bound_factor;
   config.aggregator.weight_cap = o.weight_cap;
   config.aggregator.min_cosine = o.min_cosine;
+  config.aggregator.reject_factor = o.reject_factor;
   MELODAI_ASSIGN_OR_RETURN(config.server_optimizer.kind, fl::ParseServerOptimizerKind(o.server_opt));
   config.server_optimizer.learning_rate = o.server_lr;
   config.server_optimizer.beta1 = o.server_beta1;
@@ -384,6 +386,9 @@ void RegisterFlCommand(CLI::App& app, int& exit_code) {
   sim->add_option("--min-cosine", options->min_cosine,
                   "norm_bounded: drop updates whose cosine with the sum of the others is below this "
                   "(e.g. 0; below -1 = off)");
+  sim->add_option("--reject-factor", options->reject_factor,
+                  "norm_bounded: drop (instead of clip) updates longer than this multiple of the round's "
+                  "median update norm (0 = off, else >= 1)");
   sim->add_option("--weight-cap", options->weight_cap,
                   "norm_bounded: cap every weight at this multiple of the round's median weight");
   sim->add_option("--trim", options->trim, "Trimmed mean: fraction dropped at each end");

@@ -163,7 +163,7 @@ core::Result<AggregateResult> RobustAggregator::Finish() {
     case AggregatorKind::kNormBounded: {
       std::vector<size_t> kept;
       result.update = NormBoundedMean(views, weights_, config_.bound_factor, config_.weight_cap,
-                                      config_.min_cosine, &kept);
+                                      config_.min_cosine, config_.reject_factor, &kept);
       for (size_t index : kept) result.selected.push_back(clients_[index]);
       break;
     }
@@ -204,6 +204,11 @@ core::Status ValidateAggregatorConfig(const AggregatorConfig& config) {
   if (!(config.bound_factor > 0.0 && config.bound_factor <= 1000.0)) {
     return core::InvalidArgumentError(
         fmt::format("norm bound factor {} is outside (0, 1000]", config.bound_factor));
+  }
+  if (!(config.reject_factor == 0.0 ||
+        (config.reject_factor >= 1.0 && config.reject_factor <= 1000.0))) {
+    return core::InvalidArgumentError(fmt::format(
+        "reject factor {} is neither 0 (off) nor in [1, 1000]", config.reject_factor));
   }
   if (!(config.min_cosine <= 1.0) || std::isnan(config.min_cosine)) {
     return core::InvalidArgumentError(fmt::format("min cosine {} is above 1", config.min_cosine));
@@ -382,7 +387,7 @@ std::vector<float> GeometricMedian(UpdateList updates, uint32_t max_iterations, 
 
 std::vector<float> NormBoundedMean(UpdateList updates, std::span<const double> weights,
                                    double bound_factor, double weight_cap, double min_cosine,
-                                   std::vector<size_t>* kept) {
+                                   double reject_factor, std::vector<size_t>* kept) {
   MELODAI_CHECK(!updates.empty());
   MELODAI_CHECK_EQ(weights.size(), updates.size());
   const size_t n = updates.size();
@@ -393,20 +398,27 @@ std::vector<float> NormBoundedMean(UpdateList updates, std::span<const double> w
     MELODAI_CHECK_GT(weights[i], 0.0);
     norms[i] = L2Norm(updates[i]);
   }
-  const double bound = bound_factor * MedianOf(norms);
   const double cap = weight_cap * MedianOf(std::vector<double>(weights.begin(), weights.end()));
+  const double median_norm = MedianOf(norms);
+  const double bound = bound_factor * median_norm;
   std::vector<double> shrink(n);
   for (size_t i = 0; i < n; ++i) shrink[i] = norms[i] > bound ? bound / norms[i] : 1.0;
   std::vector<bool> keep(n, true);
+  if (reject_factor > 0.0) {
+    for (size_t i = 0; i < n; ++i) keep[i] = norms[i] <= reject_factor * median_norm;
+  }
   if (min_cosine >= -1.0 && n >= 2) {
     // Cosine of b_i = shrink_i x_i with T - b_i, T = sum_j b_j: (b_i.T - |b_i|^2) / (|b_i| |T - b_i|).
+    // Rejected updates are out of T and stay out.
     std::vector<double> total(dimension, 0.0);
     for (size_t i = 0; i < n; ++i) {
+      if (!keep[i]) continue;
       for (size_t j = 0; j < dimension; ++j) total[j] += shrink[i] * static_cast<double>(updates[i][j]);
     }
     double total_squared = 0.0;
     for (double value : total) total_squared += value * value;
     for (size_t i = 0; i < n; ++i) {
+      if (!keep[i]) continue;
       double dot = 0.0;
       for (size_t j = 0; j < dimension; ++j) dot += shrink[i] * static_cast<double>(updates[i][j]) * total[j];
       const double own = shrink[i] * norms[i];

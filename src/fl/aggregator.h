@@ -50,10 +50,14 @@ struct AggregatorConfig {
   // Norm-bounded mean, optional direction filter: after bounding, drop every update whose
   // cosine with the sum of all the others is below min_cosine (values below -1 = off).
   double min_cosine = -2.0;
+  // Norm-bounded mean, optional rejection: an update longer than reject_factor times the median
+  // norm is dropped instead of shrunk (0 = off; otherwise in [1, 1000]).
+  double reject_factor = 0.0;
 };
 
 // kInvalidArgument for a trim fraction outside [0, 0.5) or non-finite, median_iterations
-// outside [1, 1000], or a bound factor or weight cap outside (0, 1000].
+// outside [1, 1000], a bound factor or weight cap outside (0, 1000], or a reject factor that is
+// neither 0 nor in [1, 1000].
 core::Status ValidateAggregatorConfig(const AggregatorConfig& config);
 
 // True for the rules that need every client's update in the clear (median, trimmed mean,
@@ -156,12 +160,16 @@ std::vector<float> GeometricMedian(UpdateList updates, uint32_t max_iterations,
 // et al. 2022, without its clustering): update i is dropped when the cosine between its bounded
 // form and the sum of the others' bounded forms is below min_cosine. A sign-flipped or
 // scaled-negative update points away from what the honest majority agrees on and falls out; the
-// denominator is the survivors' weight. (A reference built from past rounds' aggregates was
+// denominator is the survivors' weight. With reject_factor R > 0, an update whose norm exceeds
+// R * median_i ||x_i|| is dropped before bounding and filtering: a scaled update far longer
+// than any honest one then removes itself instead of entering as a reversed honest-size update
+// (an attacker who stays under R * median still enters bounded). (A reference built from past rounds' aggregates was
 // tried and fails with adaptive server optimizers: honest updates point back against the last
 // step, the attackers align with it and take the filter over; docs/FL.md §2.) `kept` (optional)
 // receives the indices that entered. REQUIRES: weights.size() == n, weights > 0.
 std::vector<float> NormBoundedMean(UpdateList updates, std::span<const double> weights,
                                    double bound_factor, double weight_cap, double min_cosine = -2.0,
+                                   double reject_factor = 0.0,
                                    std::vector<size_t>* kept = nullptr);
 
 }  // namespace melodai::fl

@@ -238,7 +238,7 @@ TEST(AggregatorTest, NormBoundedMeanDropsUpdatesAgainstTheOthers) {
   const std::vector<std::vector<float>> updates = {{1, 0}, {1, 0.5}, {0.8f, -0.2f}, {-1, 0}};
   const std::vector<double> weights(4, 1.0);
   std::vector<size_t> kept;
-  const std::vector<float> result = NormBoundedMean(Views(updates), weights, 1.0, 4.0, 0.0, &kept);
+  const std::vector<float> result = NormBoundedMean(Views(updates), weights, 1.0, 4.0, 0.0, 0.0, &kept);
   EXPECT_EQ(kept, (std::vector<size_t>{0, 1, 2}));
   EXPECT_NEAR(result[0], (1.0 + 2.0 / std::sqrt(5.0) + 0.8) / 3.0, 1e-6);
   EXPECT_NEAR(result[1], (1.0 / std::sqrt(5.0) - 0.2) / 3.0, 1e-6);
@@ -249,6 +249,40 @@ TEST(AggregatorTest, NormBoundedMeanDropsUpdatesAgainstTheOthers) {
   EXPECT_EQ(through.selected, (std::vector<ClientId>{10, 11, 12}));
   EXPECT_EQ(through.input_count, 4u);
   config.min_cosine = 1.5;
+  EXPECT_FALSE(ValidateAggregatorConfig(config).ok());
+}
+
+TEST(AggregatorTest, NormBoundedMeanRejectsUpdatesFarLongerThanTheMedian) {
+  // Norms 5, 1, 2, 500, 10: median 5. With R = 3 only the 500 is over 15 and dropped; the 10
+  // is kept and shrunk to 5. Kept: [3, 4], [0, 1], [2, 0], [6, 8] -> [3, 4]: [8, 9] / 4.
+  const std::vector<std::vector<float>> updates = {{3, 4}, {0, 1}, {2, 0}, {-300, -400}, {6, 8}};
+  const std::vector<double> weights(5, 1.0);
+  std::vector<size_t> kept;
+  std::vector<float> result = NormBoundedMean(Views(updates), weights, 1.0, 4.0, -2.0, 3.0, &kept);
+  EXPECT_EQ(kept, (std::vector<size_t>{0, 1, 2, 4}));
+  EXPECT_NEAR(result[0], 2.0, 1e-6);
+  EXPECT_NEAR(result[1], 2.25, 1e-6);
+  // Off (0): the attacker enters shrunk to [-3, -4]: ([3, 4] + [0, 1] + [2, 0] + [-3, -4] +
+  // [3, 4]) / 5 = [1, 1].
+  result = NormBoundedMean(Views(updates), weights, 1.0, 4.0, -2.0, 0.0, &kept);
+  EXPECT_EQ(kept.size(), 5u);
+  EXPECT_NEAR(result[0], 1.0, 1e-6);
+  EXPECT_NEAR(result[1], 1.0, 1e-6);
+  // R = 1.5 also drops the 10 (over 7.5); a rejected update is not part of the cosine
+  // filter's sum either: with min_cosine 0 the three left all agree.
+  result = NormBoundedMean(Views(updates), weights, 1.0, 4.0, 0.0, 1.5, &kept);
+  EXPECT_EQ(kept, (std::vector<size_t>{0, 1, 2}));
+  EXPECT_NEAR(result[0], 5.0 / 3.0, 1e-6);
+  EXPECT_NEAR(result[1], 5.0 / 3.0, 1e-6);
+  AggregatorConfig config;
+  config.kind = AggregatorKind::kNormBounded;
+  config.reject_factor = 3.0;
+  const AggregateResult through = RunRule(config, updates);
+  EXPECT_EQ(through.selected, (std::vector<ClientId>{10, 11, 12, 14}));
+  EXPECT_EQ(through.input_count, 5u);
+  config.reject_factor = 0.5;
+  EXPECT_FALSE(ValidateAggregatorConfig(config).ok());
+  config.reject_factor = std::numeric_limits<double>::quiet_NaN();
   EXPECT_FALSE(ValidateAggregatorConfig(config).ok());
 }
 

@@ -77,7 +77,7 @@ std::string ConfigJson(const SimulationConfig& c) {
   return fmt::format(
       "{{\"rounds\":{},\"client_fraction\":{},\"sampling\":\"{}\",\"local_epochs\":{},"
       "\"local_learning_rate\":{},\"batch_size\":{},\"prox_mu\":{},\"aggregator\":\"{}\","
-      "\"trim_fraction\":{},\"krum_byzantine\":{},\"krum_selected\":{},\"bound_factor\":{},\"weight_cap\":{},\"min_cosine\":{},\"server_optimizer\":\"{}\","
+      "\"trim_fraction\":{},\"krum_byzantine\":{},\"krum_selected\":{},\"bound_factor\":{},\"weight_cap\":{},\"min_cosine\":{},\"reject_factor\":{},\"server_optimizer\":\"{}\","
       "\"server_learning_rate\":{},\"beta1\":{},\"beta2\":{},\"tau\":{},\"lr_decay\":{},\"weighting\":\"{}\","
       "\"clip_norm\":{},\"dp\":{},\"dp_clip_norm\":{},\"dp_target_epsilon\":{},\"dp_delta\":{},"
       "\"secagg\":{},\"secagg_modulus_bits\":{},\"secagg_full_graph\":{},\"quantize_bits\":{},"
@@ -90,6 +90,7 @@ std::string ConfigJson(const SimulationConfig& c) {
       AggregatorKindName(c.aggregator.kind), Number(c.aggregator.trim_fraction),
       c.aggregator.krum_byzantine, c.aggregator.krum_selected, Number(c.aggregator.bound_factor),
       Number(c.aggregator.weight_cap), Number(c.aggregator.min_cosine),
+      Number(c.aggregator.reject_factor),
       ServerOptimizerKindName(c.server_optimizer.kind), Number(c.server_optimizer.learning_rate),
       Number(c.server_optimizer.beta1), Number(c.server_optimizer.beta2),
       Number(c.server_optimizer.tau), Number(c.server_optimizer.lr_decay), c.weighting == Weighting::kUniform ? "uniform" : "examples",
