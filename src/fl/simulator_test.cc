@@ -176,6 +176,28 @@ TEST(SimulatorTest, NormBoundedMeanResistsScalingAndStaysCloseOnSignFlips) {
   }
 }
 
+TEST(SimulatorTest, RejectionDropsEveryScaledUpdateAndMatchesTheCleanRun) {
+  // -10x updates are ten times an honest norm: with R = 3 none enters any round, so the model
+  // lands where a clean run over the honest updates alone would (bounding alone lets each one
+  // in as a reversed honest update: the test above allows 1.6x the clean error for it).
+  const LinearRegressionTrainer trainer(SmallWorld());
+  SimulationConfig clean = BaseConfig();
+  clean.aggregator.kind = AggregatorKind::kNormBounded;
+  clean.aggregator.reject_factor = 3.0;
+  const double clean_mse = trainer.TestMse(MustRun(trainer, clean).final_weights);
+  SimulationConfig config = clean;
+  config.byzantine.attackers_per_round = 3;
+  config.byzantine.attack = AttackKind::kScale;
+  const SimulationResult result = MustRun(trainer, config);
+  for (const RoundRecord& round : result.rounds) {
+    EXPECT_EQ(round.byzantine, 0u) << round.round;
+    EXPECT_LE(round.aggregated, 27u) << round.round;
+  }
+  EXPECT_LT(trainer.TestMse(result.final_weights), 1.1 * clean_mse);
+  config.aggregator.reject_factor = 0.0;
+  EXPECT_EQ(MustRun(trainer, config).rounds[0].byzantine, 3u);
+}
+
 TEST(SimulatorTest, FrozenBlocksKeepTheirValuesAndGetNoNoise) {
   // The bias (last value) and the first two weights are frozen; DP noise would move them in
   // every round if it reached them. Central noise and noise shares under secure aggregation.
