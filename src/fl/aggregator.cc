@@ -162,8 +162,7 @@ core::Result<AggregateResult> RobustAggregator::Finish() {
       break;
     case AggregatorKind::kNormBounded: {
       std::vector<size_t> kept;
-      result.update = NormBoundedMean(views, weights_, config_.bound_factor, config_.weight_cap,
-                                      config_.min_cosine, config_.reject_factor, &kept);
+      result.update = NormBoundedMean(views, weights_, config_, &kept);
       for (size_t index : kept) result.selected.push_back(clients_[index]);
       break;
     }
@@ -386,8 +385,7 @@ std::vector<float> GeometricMedian(UpdateList updates, uint32_t max_iterations, 
 }
 
 std::vector<float> NormBoundedMean(UpdateList updates, std::span<const double> weights,
-                                   double bound_factor, double weight_cap, double min_cosine,
-                                   double reject_factor, std::vector<size_t>* kept) {
+                                   const AggregatorConfig& config, std::vector<size_t>* kept) {
   MELODAI_CHECK(!updates.empty());
   MELODAI_CHECK_EQ(weights.size(), updates.size());
   const size_t n = updates.size();
@@ -398,16 +396,16 @@ std::vector<float> NormBoundedMean(UpdateList updates, std::span<const double> w
     MELODAI_CHECK_GT(weights[i], 0.0);
     norms[i] = L2Norm(updates[i]);
   }
-  const double cap = weight_cap * MedianOf(std::vector<double>(weights.begin(), weights.end()));
+  const double cap = config.weight_cap * MedianOf(std::vector<double>(weights.begin(), weights.end()));
   const double median_norm = MedianOf(norms);
-  const double bound = bound_factor * median_norm;
+  const double bound = config.bound_factor * median_norm;
   std::vector<double> shrink(n);
   for (size_t i = 0; i < n; ++i) shrink[i] = norms[i] > bound ? bound / norms[i] : 1.0;
   std::vector<bool> keep(n, true);
-  if (reject_factor > 0.0) {
-    for (size_t i = 0; i < n; ++i) keep[i] = norms[i] <= reject_factor * median_norm;
+  if (config.reject_factor > 0.0) {
+    for (size_t i = 0; i < n; ++i) keep[i] = norms[i] <= config.reject_factor * median_norm;
   }
-  if (min_cosine >= -1.0 && n >= 2) {
+  if (config.min_cosine >= -1.0 && n >= 2) {
     // Cosine of b_i = shrink_i x_i with T - b_i, T = sum_j b_j: (b_i.T - |b_i|^2) / (|b_i| |T - b_i|).
     // Rejected updates are out of T and stay out.
     std::vector<double> total(dimension, 0.0);
@@ -425,7 +423,7 @@ std::vector<float> NormBoundedMean(UpdateList updates, std::span<const double> w
       const double cross = dot - own * own;                            // b_i . (T - b_i)
       const double others = std::sqrt(std::max(0.0, total_squared - 2.0 * dot + own * own));  // |T - b_i|
       const double cosine = own > 0.0 && others > 0.0 ? cross / (own * others) : 0.0;
-      keep[i] = cosine >= min_cosine;
+      keep[i] = cosine >= config.min_cosine;
     }
   }
   WeightedSum sum;

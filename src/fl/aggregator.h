@@ -149,8 +149,9 @@ std::vector<size_t> KrumSelect(UpdateList updates, size_t byzantine, size_t sele
 std::vector<float> GeometricMedian(UpdateList updates, uint32_t max_iterations,
                                    uint32_t* iterations = nullptr);
 // The norm-bounded weighted mean (adaptive norm bounding, after Sun et al. 2019, "Can you really
-// backdoor federated learning?", with the threshold taken from the round itself): with tau =
-// bound_factor * median_i ||x_i|| and c = weight_cap * median_i w_i, the result is
+// backdoor federated learning?", with the threshold taken from the round itself), with the
+// bound_factor, weight_cap, min_cosine and reject_factor of `config` (its kind is not read):
+// with tau = bound_factor * median_i ||x_i|| and c = weight_cap * median_i w_i, the result is
 // sum_i min(w_i, c) * min(1, tau / ||x_i||) * x_i / sum_i min(w_i, c). While honest clients are a
 // majority the median norm is an honest norm, so a scaled update enters with an honest update's
 // length and an inflated weight counts as c at most: K attackers move the result by at most
@@ -160,16 +161,16 @@ std::vector<float> GeometricMedian(UpdateList updates, uint32_t max_iterations,
 // et al. 2022, without its clustering): update i is dropped when the cosine between its bounded
 // form and the sum of the others' bounded forms is below min_cosine. A sign-flipped or
 // scaled-negative update points away from what the honest majority agrees on and falls out; the
-// denominator is the survivors' weight. With reject_factor R > 0, an update whose norm exceeds
-// R * median_i ||x_i|| is dropped before bounding and filtering: a scaled update far longer
-// than any honest one then removes itself instead of entering as a reversed honest-size update
-// (an attacker who stays under R * median still enters bounded). (A reference built from past rounds' aggregates was
+// denominator is the survivors' weight. (A reference built from past rounds' aggregates was
 // tried and fails with adaptive server optimizers: honest updates point back against the last
-// step, the attackers align with it and take the filter over; docs/FL.md §2.) `kept` (optional)
-// receives the indices that entered. REQUIRES: weights.size() == n, weights > 0.
+// step, the attackers align with it and take the filter over; docs/FL.md §2.) With
+// reject_factor R > 0, an update whose norm exceeds R * median_i ||x_i|| is dropped before
+// bounding and filtering: a scaled update far longer than any honest one then removes itself
+// instead of entering as a reversed honest-size update (an attacker who stays under R * median
+// still enters bounded). `kept` (optional) receives the indices that entered.
+// REQUIRES: weights.size() == n, weights > 0.
 std::vector<float> NormBoundedMean(UpdateList updates, std::span<const double> weights,
-                                   double bound_factor, double weight_cap, double min_cosine = -2.0,
-                                   double reject_factor = 0.0,
+                                   const AggregatorConfig& config,
                                    std::vector<size_t>* kept = nullptr);
 
 }  // namespace melodai::fl

@@ -188,6 +188,16 @@ TEST(AggregatorTest, GeometricMedianBoundsOutliersAndKeepsSparseCoordinates) {
   EXPECT_FALSE(ValidateAggregatorConfig(bad).ok());
 }
 
+// The norm-bounded mean's defaults (bound factor 1, weight cap 4) with a cosine threshold and a
+// rejection factor.
+AggregatorConfig Filters(double min_cosine, double reject_factor) {
+  AggregatorConfig config;
+  config.kind = AggregatorKind::kNormBounded;
+  config.min_cosine = min_cosine;
+  config.reject_factor = reject_factor;
+  return config;
+}
+
 TEST(AggregatorTest, NormBoundedMeanClipsToTheMedianNormAndCapsWeights) {
   // Norms 5, 1, 2, 500: median 3.5. Weights 1, 2, 1, 100: median 1.5, cap 4 * 1.5 = 6.
   // Shrunk: [3, 4] -> [2.1, 2.8]; [0, 1] and [2, 0] stay; [-300, -400] -> [-2.1, -2.8].
@@ -223,7 +233,7 @@ TEST(AggregatorTest, NormBoundedMeanKeepsSparseCoordinatesUnderScaledAttackers) 
   for (size_t i = 0; i < 5; ++i) updates[i][i] = 1.0f;
   for (size_t i = 5; i < 7; ++i) updates[i].assign(5, -100.0f);
   const std::vector<double> weights(7, 1.0);
-  const std::vector<float> result = NormBoundedMean(Views(updates), weights, 1.0, 4.0);
+  const std::vector<float> result = NormBoundedMean(Views(updates), weights, {});
   const double expected = (1.0 - 2.0 / std::sqrt(5.0)) / 7.0;
   for (size_t j = 0; j < 5; ++j) {
     EXPECT_NEAR(result[j], expected, 1e-6) << j;
@@ -238,7 +248,7 @@ TEST(AggregatorTest, NormBoundedMeanDropsUpdatesAgainstTheOthers) {
   const std::vector<std::vector<float>> updates = {{1, 0}, {1, 0.5}, {0.8f, -0.2f}, {-1, 0}};
   const std::vector<double> weights(4, 1.0);
   std::vector<size_t> kept;
-  const std::vector<float> result = NormBoundedMean(Views(updates), weights, 1.0, 4.0, 0.0, 0.0, &kept);
+  const std::vector<float> result = NormBoundedMean(Views(updates), weights, Filters(0.0, 0.0), &kept);
   EXPECT_EQ(kept, (std::vector<size_t>{0, 1, 2}));
   EXPECT_NEAR(result[0], (1.0 + 2.0 / std::sqrt(5.0) + 0.8) / 3.0, 1e-6);
   EXPECT_NEAR(result[1], (1.0 / std::sqrt(5.0) - 0.2) / 3.0, 1e-6);
@@ -258,19 +268,19 @@ TEST(AggregatorTest, NormBoundedMeanRejectsUpdatesFarLongerThanTheMedian) {
   const std::vector<std::vector<float>> updates = {{3, 4}, {0, 1}, {2, 0}, {-300, -400}, {6, 8}};
   const std::vector<double> weights(5, 1.0);
   std::vector<size_t> kept;
-  std::vector<float> result = NormBoundedMean(Views(updates), weights, 1.0, 4.0, -2.0, 3.0, &kept);
+  std::vector<float> result = NormBoundedMean(Views(updates), weights, Filters(-2.0, 3.0), &kept);
   EXPECT_EQ(kept, (std::vector<size_t>{0, 1, 2, 4}));
   EXPECT_NEAR(result[0], 2.0, 1e-6);
   EXPECT_NEAR(result[1], 2.25, 1e-6);
   // Off (0): the attacker enters shrunk to [-3, -4]: ([3, 4] + [0, 1] + [2, 0] + [-3, -4] +
   // [3, 4]) / 5 = [1, 1].
-  result = NormBoundedMean(Views(updates), weights, 1.0, 4.0, -2.0, 0.0, &kept);
+  result = NormBoundedMean(Views(updates), weights, Filters(-2.0, 0.0), &kept);
   EXPECT_EQ(kept.size(), 5u);
   EXPECT_NEAR(result[0], 1.0, 1e-6);
   EXPECT_NEAR(result[1], 1.0, 1e-6);
   // R = 1.5 also drops the 10 (over 7.5); a rejected update is not part of the cosine
   // filter's sum either: with min_cosine 0 the three left all agree.
-  result = NormBoundedMean(Views(updates), weights, 1.0, 4.0, 0.0, 1.5, &kept);
+  result = NormBoundedMean(Views(updates), weights, Filters(0.0, 1.5), &kept);
   EXPECT_EQ(kept, (std::vector<size_t>{0, 1, 2}));
   EXPECT_NEAR(result[0], 5.0 / 3.0, 1e-6);
   EXPECT_NEAR(result[1], 5.0 / 3.0, 1e-6);
